@@ -1,0 +1,42 @@
+# The two commands of the course (see README.md):
+#   make lab   - set up .venv and open the notebooks in JupyterLab (prints the URL; works headless)
+#   make test  - set up .venv and run ruff, the unit tests and nbval over every notebook
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+PORT   ?= 8888
+
+.PHONY: lab test lint unit nbval notebooks benchmark clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10) and "Python >= 3.10 is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[lab,test]'
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks
+
+test: lint unit nbval
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest $(NBVAL) notebooks
+
+# Re-execute notebooks in place and normalise their metadata (authors only: stored outputs change).
+notebooks: $(STAMP)
+	$(BIN)/python tools/nbtool.py run $(or $(NB),notebooks/*.ipynb)
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/conv.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache

@@ -1,0 +1,51 @@
+"""Argument checks shared by every module: precise errors instead of silent broadcasts.
+
+Each helper names the argument, says what was expected and what was given, and raises
+``TypeError`` (wrong kind of value) or ``ValueError`` (right kind, wrong value or shape).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def as_float_array(x, name: str) -> np.ndarray:
+    """Return ``x`` as a floating-point array (float32 and float64 kept, integers -> float64).
+
+    Raises ``TypeError`` for booleans, complex numbers, strings and objects.
+    """
+    arr = np.asarray(x)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise TypeError(f"{name} must hold real numbers; got an array of dtype {arr.dtype}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    return arr
+
+
+def check_ndim(arr: np.ndarray, ndim: int, name: str, layout: str) -> None:
+    """Raise ``ValueError`` unless ``arr`` has ``ndim`` dimensions, named by ``layout``."""
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array {layout}; got shape {arr.shape}")
+
+
+def as_int(value, name: str, minimum: int) -> int:
+    """Return ``value`` as an int >= ``minimum`` (bools and floats are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int; got {value!r} of type {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    return int(value)
+
+
+def as_pair(value, name: str, minimum: int) -> tuple[int, int]:
+    """Return an int or a (vertical, horizontal) pair of ints as a pair, each >= ``minimum``."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(
+                f"{name} must be an int or a (vertical, horizontal) pair; got {value!r}"
+            )
+        return as_int(value[0], name, minimum), as_int(value[1], name, minimum)
+    v = as_int(value, name, minimum)
+    return v, v

@@ -1,0 +1,62 @@
+"""Counting the size of a CNN: output sizes, weights, MACs and memory, in the lecture's notation.
+
+N batch, C input channels, H x W input fmap, R x S filter, M filters, E x F output fmap,
+U stride, P padding, D dilation.
+"""
+
+from __future__ import annotations
+
+from ._checks import as_int
+
+
+def conv_output_size(H, R, padding=0, stride=1, dilation=1, *, strict=False, names=("H", "R")):
+    """Output size along one axis: E = floor((H + 2P - D(R - 1) - 1) / U) + 1.
+
+    With D = 1 this is the lecture's E = (H - R + 2P) / U + 1. ``conv2d`` and every layer use
+    this one formula.
+
+    Parameters
+    ----------
+    H : int
+        Input size (rows; pass W and S for columns).
+    R : int
+        Filter size.
+    padding : int
+        Zeros on each side, P >= 0.
+    stride : int
+        U >= 1.
+    dilation : int
+        D >= 1.
+    strict : bool
+        If True, raise when the last window does not end exactly at the padded input's edge,
+        i.e. when (H + 2P - D(R - 1) - 1) is not a multiple of U: the stride "skips part of
+        the input".
+    names : (str, str)
+        How error messages name the input and filter sizes, e.g. ("W", "S") for columns.
+
+    Examples
+    --------
+    >>> conv_output_size(7, 3), conv_output_size(7, 3, padding=1), conv_output_size(7, 3, stride=2)
+    (5, 7, 3)
+    >>> conv_output_size(32, 5)
+    28
+    """
+    h, r = names
+    H = as_int(H, h, 1)
+    R = as_int(R, r, 1)
+    P = as_int(padding, "padding", 0)
+    U = as_int(stride, "stride", 1)
+    D = as_int(dilation, "dilation", 1)
+    span = D * (R - 1) + 1
+    if span > H + 2 * P:
+        raise ValueError(
+            f"the filter ({r}={R}, dilation {D}, spanning {span}) is larger than the padded "
+            f"input ({h}={H} + 2 x padding {P} = {H + 2 * P})"
+        )
+    reach = H + 2 * P - span
+    if strict and reach % U:
+        raise ValueError(
+            f"stride={U} does not fit: (H + 2P - D(R-1) - 1) = {reach} is not a multiple of "
+            f"the stride, so the last {reach % U} row(s) of the padded input are skipped"
+        )
+    return reach // U + 1

@@ -1,0 +1,129 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+from scipy import signal
+
+from cnnlib.layers import conv2d, conv2d_naive
+
+
+def scipy_conv2d(x, w, b, stride, padding, dilation, groups):
+    """Reference: scipy.signal.correlate2d per (n, m, channel), then stride by slicing."""
+    N, C, H, W = x.shape
+    M, Cg, R, S = w.shape
+    (U, V), (P, Q), (D, G) = stride, padding, dilation
+    Mg = M // groups
+    xp = np.pad(x, ((0, 0), (0, 0), (P, P), (Q, Q)))
+    wd = np.zeros((M, Cg, D * (R - 1) + 1, G * (S - 1) + 1), dtype=x.dtype)
+    wd[:, :, ::D, ::G] = w  # a dilated filter is a sparse dense one
+    out = []
+    for n in range(N):
+        maps = []
+        for m in range(M):
+            g = m // Mg
+            acc = sum(
+                signal.correlate2d(xp[n, g * Cg + k], wd[m, k], mode="valid") for k in range(Cg)
+            )
+            maps.append(acc[::U, ::V] + (b[m] if b is not None else 0))
+        out.append(maps)
+    return np.array(out, dtype=x.dtype)
+
+
+@st.composite
+def conv_cases(draw):
+    groups = draw(st.integers(1, 3))
+    N = draw(st.integers(1, 2))
+    C = groups * draw(st.integers(1, 3))
+    M = groups * draw(st.integers(1, 3))
+    R, S = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    D, G = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    P, Q = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    U, V = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    H = draw(st.integers(max(1, D * (R - 1) + 1 - 2 * P), 9))
+    W = draw(st.integers(max(1, G * (S - 1) + 1 - 2 * Q), 9))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    w = rng.standard_normal((M, C // groups, R, S)).astype(dtype)
+    b = rng.standard_normal(M).astype(dtype) if draw(st.booleans()) else None
+    return x, w, b, (U, V), (P, Q), (D, G), groups
+
+
+@settings(max_examples=150, deadline=None)
+@given(conv_cases())
+def test_fast_naive_and_scipy_agree(case):
+    x, w, b, stride, padding, dilation, groups = case
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    fast = conv2d(x, w, b, **kw)
+    naive = conv2d_naive(x, w, b, **kw)
+    ref = scipy_conv2d(x, w, b, stride, padding, dilation, groups)
+    tol = 1e-4 if x.dtype == np.float32 else 1e-10
+    assert fast.dtype == x.dtype and naive.dtype == x.dtype
+    assert fast.shape == ref.shape
+    assert_allclose(fast, ref, rtol=tol, atol=tol)
+    assert_allclose(naive, ref, rtol=tol, atol=tol)
+
+
+def test_lecture_example_shapes():
+    # 32x32x3 input, six 5x5x3 filters -> 28x28x6 (slide "Multiple Filters")
+    x = np.zeros((1, 3, 32, 32))
+    assert conv2d(x, np.zeros((6, 3, 5, 5))).shape == (1, 6, 28, 28)
+    # 7x7 input, 3x3 filter: 5x5; zero padding 1: 7x7; stride 2: 3x3
+    x = np.zeros((1, 1, 7, 7))
+    w = np.zeros((1, 1, 3, 3))
+    assert conv2d(x, w).shape[2:] == (5, 5)
+    assert conv2d(x, w, padding=1).shape[2:] == (7, 7)
+    assert conv2d(x, w, stride=2).shape[2:] == (3, 3)
+
+
+def test_pairs_and_known_values():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    w = np.array([[[[1.0, -1.0]]]])  # horizontal difference
+    out = conv2d(x, w, stride=(1, 2), padding=(0, 0))
+    assert_allclose(out[0, 0], -np.ones((4, 2)))
+
+
+def test_naive_activation():
+    x = np.array([[[[-1.0, 2.0]]]])
+    w = np.ones((1, 1, 1, 1))
+    assert_allclose(conv2d_naive(x, w, activation="relu")[0, 0, 0], [0.0, 2.0])
+    assert_allclose(conv2d_naive(x, w, np.array([1.0]), activation=np.tanh)[0, 0, 0], np.tanh([0.0, 3.0]))
+
+
+def test_integer_input_is_float64():
+    x = np.ones((1, 1, 3, 3), dtype=np.int32)
+    w = np.ones((1, 1, 3, 3), dtype=np.int64)
+    assert conv2d(x, w).dtype == np.float64
+    assert conv2d(x, w)[0, 0, 0, 0] == 9.0
+
+
+X = np.zeros((1, 4, 6, 6))
+Wt = np.zeros((2, 4, 3, 3))
+
+
+@pytest.mark.parametrize("fn", [conv2d, conv2d_naive])
+@pytest.mark.parametrize(
+    "args, kwargs, exc, match",
+    [
+        ((np.zeros((4, 6, 6)), Wt), {}, ValueError, r"x must be a 4-D array \(N, C, H, W\); got shape \(4, 6, 6\)"),
+        ((X, np.zeros((2, 4, 3))), {}, ValueError, r"w must be a 4-D array"),
+        ((X, np.zeros((2, 3, 3, 3))), {}, ValueError, r"w must have C/groups = 4/1 = 4 channels"),
+        ((X, np.zeros((2, 4, 3, 3))), {"groups": 3}, ValueError, r"groups=3 must divide the input channels C=4"),
+        ((X, np.zeros((3, 2, 3, 3))), {"groups": 2}, ValueError, r"groups=2 must divide the number of filters M=3"),
+        ((X, Wt), {"stride": 0}, ValueError, r"stride must be >= 1; got 0"),
+        ((X, Wt), {"dilation": (1, 0)}, ValueError, r"dilation must be >= 1; got 0"),
+        ((X, Wt), {"padding": -1}, ValueError, r"padding must be >= 0; got -1"),
+        ((X, Wt), {"padding": (1, 2, 3)}, ValueError, r"padding must be an int or a \(vertical, horizontal\) pair"),
+        ((X, Wt), {"stride": 1.5}, TypeError, r"stride must be an int; got 1.5"),
+        ((X, np.zeros((2, 4, 9, 3))), {}, ValueError, r"filter \(R=9.*larger than the padded input \(H=6"),
+        ((X, np.zeros((2, 4, 3, 4))), {"dilation": 2}, ValueError, r"filter \(S=4, dilation 2, spanning 7\).*\(W=6"),
+        ((np.array([["a"]]), Wt), {}, TypeError, r"x must hold real numbers"),
+        ((X, Wt, np.zeros(3)), {}, ValueError, r"b must have shape \(M,\) = \(2,\); got \(3,\)"),
+        ((X, Wt), {"groups": 0}, ValueError, r"groups must be >= 1"),
+    ],
+)
+def test_bad_input_is_named(fn, args, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        fn(*args, **kwargs)
