@@ -6,6 +6,8 @@ U stride, P padding, D dilation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ._checks import as_int
 
 
@@ -60,3 +62,68 @@ def conv_output_size(H, R, padding=0, stride=1, dilation=1, *, strict=False, nam
             f"the stride, so the last {reach % U} row(s) of the padded input are skipped"
         )
     return reach // U + 1
+
+
+@dataclass(frozen=True)
+class ConvShape:
+    """The shape of one CONV (or FC) layer in the lecture's notation; what the hardware model maps.
+
+    A fully-connected layer is the special case R = H, S = W, E = F = 1 (``ConvShape.fc``).
+    Stride U and padding P apply to both axes; ``groups`` splits C and M into independent
+    convolutions (each filter is C/groups deep).
+    """
+
+    N: int  # batch
+    C: int  # input channels
+    H: int  # input height
+    W: int  # input width
+    M: int  # filters (output channels)
+    R: int  # filter height
+    S: int  # filter width
+    U: int = 1  # stride
+    P: int = 0  # zero padding on each side
+    groups: int = 1
+
+    def __post_init__(self):
+        for name in ("N", "C", "H", "W", "M", "R", "S", "U", "groups"):
+            as_int(getattr(self, name), name, 1)
+        as_int(self.P, "P", 0)
+        if self.C % self.groups or self.M % self.groups:
+            raise ValueError(f"groups={self.groups} must divide C={self.C} and M={self.M}")
+        conv_output_size(self.H, self.R, self.P, self.U)  # raises if the filter does not fit
+        conv_output_size(self.W, self.S, self.P, self.U, names=("W", "S"))
+
+    @classmethod
+    def fc(cls, N, C, M, H=1, W=1):
+        """A fully-connected layer from C x H x W inputs to M outputs, as a convolution."""
+        return cls(N=N, C=C, H=H, W=W, M=M, R=H, S=W)
+
+    @property
+    def E(self) -> int:
+        """Output height."""
+        return conv_output_size(self.H, self.R, self.P, self.U)
+
+    @property
+    def F(self) -> int:
+        """Output width."""
+        return conv_output_size(self.W, self.S, self.P, self.U, names=("W", "S"))
+
+    @property
+    def weights(self) -> int:
+        """M x (C/groups) x R x S filter weights."""
+        return self.M * (self.C // self.groups) * self.R * self.S
+
+    @property
+    def macs(self) -> int:
+        """N x M x E x F x (C/groups) x R x S multiply-accumulates (bias adds not included)."""
+        return self.N * self.M * self.E * self.F * (self.C // self.groups) * self.R * self.S
+
+    @property
+    def input_activations(self) -> int:
+        """N x C x H x W input activations (unpadded)."""
+        return self.N * self.C * self.H * self.W
+
+    @property
+    def output_activations(self) -> int:
+        """N x M x E x F output activations."""
+        return self.N * self.M * self.E * self.F
