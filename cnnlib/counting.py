@@ -6,7 +6,7 @@ U stride, P padding, D dilation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from ._checks import as_int
 
@@ -127,3 +127,93 @@ class ConvShape:
     def output_activations(self) -> int:
         """N x M x E x F output activations."""
         return self.N * self.M * self.E * self.F
+
+
+@dataclass(frozen=True)
+class LayerCounts:
+    """What one layer holds and does, for one input sample (N = 1), before any convention is applied.
+
+    Attributes
+    ----------
+    weights : int
+        Filter or FC weights (biases not included).
+    biases : int
+        One per filter or neuron.
+    other_params : int
+        Other learned parameters (batch norm's gamma and beta).
+    macs : int
+        Multiply-accumulates of the weighted sums; bias adds not included.
+    bias_adds : int
+        One per output of a layer with biases (LeCun counts these as connections).
+    other_ops : int
+        Work that is not a MAC: pooling compares/adds, batch-norm, activation and LRN operations,
+        one per element each.
+    input_activations : int
+        Input values the layer reads.
+    output_activations : int
+        Output values the layer stores.
+    """
+
+    weights: int = 0
+    biases: int = 0
+    other_params: int = 0
+    macs: int = 0
+    bias_adds: int = 0
+    other_ops: int = 0
+    input_activations: int = 0
+    output_activations: int = 0
+
+    def __add__(self, other: LayerCounts) -> LayerCounts:
+        return LayerCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    @property
+    def params(self) -> int:
+        """Every learned parameter: weights + biases + other_params."""
+        return self.weights + self.biases + self.other_params
+
+
+def conv_counts(shape: ConvShape, bias: bool = True, connected: int | None = None) -> LayerCounts:
+    """Counts of a CONV (or FC, as a ConvShape.fc) layer per sample.
+
+    ``connected`` is the number of (filter, input channel) pairs that exist when a sparse connection
+    table is used (LeNet-5's C3); by default every filter sees its C/groups channels.
+    """
+    pairs = shape.M * (shape.C // shape.groups) if connected is None else connected
+    per_pair = shape.R * shape.S
+    outputs = shape.M * shape.E * shape.F
+    return LayerCounts(
+        weights=pairs * per_pair,
+        biases=shape.M if bias else 0,
+        macs=pairs * per_pair * shape.E * shape.F,
+        bias_adds=outputs if bias else 0,
+        input_activations=shape.C * shape.H * shape.W,
+        output_activations=outputs,
+    )
+
+
+def pool_counts(C: int, H: int, W: int, E: int, F: int, R: int, S: int) -> LayerCounts:
+    """Counts of an R x S pooling layer from C x H x W to C x E x F: R S - 1 compares/adds per output."""
+    return LayerCounts(
+        other_ops=C * E * F * (R * S - 1),
+        input_activations=C * H * W,
+        output_activations=C * E * F,
+    )
+
+
+def elementwise_counts(n: int, params: int = 0) -> LayerCounts:
+    """Counts of a layer that does one operation per element of n (activation, batch norm, LRN)."""
+    return LayerCounts(other_params=params, other_ops=n, input_activations=n, output_activations=n)
+
+
+def conv_layers(model, input_shape, N: int = 1) -> list[tuple[str, ConvShape]]:
+    """The CONV and FC layers of ``model`` in execution order, as (qualified name, ConvShape).
+
+    ``input_shape`` is one sample's shape, (C, H, W). This is what the benchmarks and the
+    hardware model map; FC layers appear as ``ConvShape.fc``.
+    """
+    result = []
+    for name, layer, in_shape, _ in model.layers(tuple(input_shape)):
+        shape = layer.conv_shape(in_shape, N) if hasattr(layer, "conv_shape") else None
+        if shape is not None:
+            result.append((name, shape))
+    return result

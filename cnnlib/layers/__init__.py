@@ -5,5 +5,17 @@ Forward functions take and return arrays; backward functions take the upstream g
 """
 
 from .conv import conv2d, conv2d_naive
+from .linear import flatten, linear
+from .normalization import batch_norm, local_response_norm
+from .pooling import avg_pool2d, max_pool2d
 
-__all__ = ["conv2d", "conv2d_naive"]
+__all__ = [
+    "avg_pool2d",
+    "batch_norm",
+    "conv2d",
+    "conv2d_naive",
+    "flatten",
+    "linear",
+    "local_response_norm",
+    "max_pool2d",
+]

@@ -1,0 +1,506 @@
+"""Layer objects: parameters, output shapes and counts, built on the functions of ``cnnlib.layers``.
+
+A network is a tree of :class:`Module` objects: leaves (Conv2d, Linear, pooling, normalization,
+activations) and containers (Sequential, Concat for inception modules, Residual for ResNet's
+shortcut modules). One definition of a network serves three purposes:
+
+- the forward pass (``model(x)`` with x of shape (N, C, H, W)), and backward for training;
+- counting (``model.counts(in_shape)``, and per layer via ``model.layers(in_shape)``);
+- the hardware model (``layer.conv_shape(in_shape)`` gives each CONV/FC layer's ConvShape).
+
+Shapes without the batch axis are called ``in_shape``/``out_shape``: (C, H, W) for fmaps, (K,)
+for vectors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import activations as _act
+from . import layers as F
+from ._checks import as_float_array, as_int, as_pair
+from .counting import (
+    ConvShape,
+    LayerCounts,
+    conv_counts,
+    conv_output_size,
+    elementwise_counts,
+    pool_counts,
+)
+
+
+def _check_in_shape(in_shape, ndim: int, layer: Module) -> tuple:
+    in_shape = tuple(int(v) for v in in_shape)
+    if len(in_shape) != ndim:
+        layout = "(C, H, W)" if ndim == 3 else "(K,)"
+        raise ValueError(f"{layer!r} needs a per-sample input shape {layout}; got {in_shape}")
+    return in_shape
+
+
+class Module:
+    """Base class: a layer or a container of layers."""
+
+    name: str = ""
+    training: bool = False
+
+    # -- what every module provides ----------------------------------------------------------
+    def forward(self, x):
+        """Compute the output for a batch x (N, *in_shape)."""
+        raise NotImplementedError
+
+    def output_shape(self, in_shape) -> tuple:
+        """Per-sample output shape for a per-sample input shape."""
+        raise NotImplementedError
+
+    def counts(self, in_shape) -> LayerCounts:
+        """Weights, MACs, activations... of this module for one sample (containers: the sum)."""
+        return sum((layer.counts(s) for _, layer, s, _ in self.layers(in_shape)), LayerCounts())
+
+    def children(self) -> list[tuple[str, Module]]:
+        """(name, module) pairs of the modules this one contains (none for a leaf)."""
+        return []
+
+    # -- derived ---------------------------------------------------------------------------
+    def __call__(self, x):
+        return self.forward(x)
+
+    def own_parameters(self) -> dict[str, np.ndarray]:
+        """Learned arrays of this module itself, by short name ("w", "b", "gamma", ...)."""
+        return {}
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """Every learned array, with qualified names ("conv1.w")."""
+        params = dict(self.own_parameters())
+        for name, child in self.children():
+            params.update({f"{name}.{k}": v for k, v in child.parameters().items()})
+        return params
+
+    def train(self, mode: bool = True) -> Module:
+        """Switch to training mode (batch statistics, dropout, caches for backward)."""
+        self.training = mode
+        for _, child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Switch to inference mode."""
+        return self.train(False)
+
+    def layers(self, in_shape, prefix: str = ""):
+        """Yield (qualified name, leaf, in_shape, out_shape) for every leaf, in execution order."""
+        in_shape = tuple(in_shape)
+        yield prefix or self.name or type(self).__name__, self, in_shape, self.output_shape(in_shape)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self._repr_args().items())
+        return f"{type(self).__name__}({args})"
+
+    def _repr_args(self) -> dict:
+        return {}
+
+
+class Conv2d(Module):
+    """CONV layer: M filters of C/groups x R x S (see :func:`cnnlib.layers.conv2d`).
+
+    Parameters
+    ----------
+    C, M : int
+        Input channels and filters.
+    R, S : int
+        Filter height and width (S defaults to R).
+    stride, padding, dilation : int or pair
+    groups : int
+    bias : bool
+    connections : bool array (M, C), optional
+        Sparse connection table (LeNet-5's C3): filter m sees input channel c only where
+        ``connections[m, c]``. Unconnected weights are held at zero and not counted. Needs groups=1.
+    seed : int
+        Seed of the He-normal initialisation, std = sqrt(2 / (C/groups R S)).
+    dtype : float32 or float64
+    """
+
+    def __init__(self, C, M, R, S=None, *, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 connections=None, seed=0, dtype=np.float32):
+        self.C, self.M = as_int(C, "C", 1), as_int(M, "M", 1)
+        self.R = as_int(R, "R", 1)
+        self.S = self.R if S is None else as_int(S, "S", 1)
+        self.stride = as_pair(stride, "stride", 1)
+        self.padding = as_pair(padding, "padding", 0)
+        self.dilation = as_pair(dilation, "dilation", 1)
+        self.groups = as_int(groups, "groups", 1)
+        if self.C % self.groups or self.M % self.groups:
+            raise ValueError(f"groups={self.groups} must divide C={self.C} and M={self.M}")
+        Cg = self.C // self.groups
+        self.mask = None
+        if connections is not None:
+            mask = np.asarray(connections, dtype=bool)
+            if mask.shape != (self.M, self.C) or self.groups != 1:
+                raise ValueError(
+                    f"connections must be a bool array (M, C) = ({self.M}, {self.C}) with groups=1; "
+                    f"got shape {mask.shape} with groups={self.groups}"
+                )
+            self.mask = mask[:, :, None, None]
+        rng = np.random.default_rng(seed)
+        fan_in = Cg * self.R * self.S
+        self.w = (rng.standard_normal((self.M, Cg, self.R, self.S)) * np.sqrt(2 / fan_in)).astype(dtype)
+        if self.mask is not None:
+            self.w *= self.mask
+        self.b = np.zeros(self.M, dtype=dtype) if bias else None
+
+    def own_parameters(self):
+        return {"w": self.w} if self.b is None else {"w": self.w, "b": self.b}
+
+    def forward(self, x):
+        return F.conv2d(x, self.w, self.b, stride=self.stride, padding=self.padding,
+                        dilation=self.dilation, groups=self.groups)
+
+    def output_shape(self, in_shape):
+        C, H, W = _check_in_shape(in_shape, 3, self)
+        if C != self.C:
+            raise ValueError(f"{self!r} expects C={self.C} input channels; got in_shape {in_shape}")
+        (U, V), (P, Q), (D, G) = self.stride, self.padding, self.dilation
+        return (self.M, conv_output_size(H, self.R, P, U, D),
+                conv_output_size(W, self.S, Q, V, G, names=("W", "S")))
+
+    def conv_shape(self, in_shape, N=1) -> ConvShape:
+        """This layer as a ConvShape (square stride, padding and dilation 1 only)."""
+        C, H, W = _check_in_shape(in_shape, 3, self)
+        if len(set(self.stride)) > 1 or len(set(self.padding)) > 1 or self.dilation != (1, 1):
+            raise ValueError(f"{self!r}: ConvShape needs equal strides/paddings and dilation 1")
+        return ConvShape(N=N, C=C, H=H, W=W, M=self.M, R=self.R, S=self.S, U=self.stride[0],
+                         P=self.padding[0], groups=self.groups)
+
+    def counts(self, in_shape):
+        self.output_shape(in_shape)  # validates
+        connected = None if self.mask is None else int(self.mask.sum())
+        return conv_counts(self.conv_shape(in_shape), bias=self.b is not None, connected=connected)
+
+    def _repr_args(self):
+        args = {"C": self.C, "M": self.M, "R": self.R, "S": self.S}
+        for key, default in (("stride", (1, 1)), ("padding", (0, 0)), ("dilation", (1, 1))):
+            value = getattr(self, key)
+            if value != default:
+                args[key] = value[0] if value[0] == value[1] else value
+        if self.groups != 1:
+            args["groups"] = self.groups
+        if self.mask is not None:
+            args["connections"] = f"{int(self.mask.sum())}/{self.M * self.C}"
+        return args
+
+
+class Linear(Module):
+    """FC layer: K inputs to M outputs, w (M, K), b (M,) (see :func:`cnnlib.layers.linear`)."""
+
+    def __init__(self, K, M, *, bias=True, seed=0, dtype=np.float32):
+        self.K, self.M = as_int(K, "K", 1), as_int(M, "M", 1)
+        rng = np.random.default_rng(seed)
+        self.w = (rng.standard_normal((self.M, self.K)) * np.sqrt(2 / self.K)).astype(dtype)
+        self.b = np.zeros(self.M, dtype=dtype) if bias else None
+
+    def own_parameters(self):
+        return {"w": self.w} if self.b is None else {"w": self.w, "b": self.b}
+
+    def forward(self, x):
+        return F.linear(x, self.w, self.b)
+
+    def output_shape(self, in_shape):
+        (K,) = _check_in_shape(in_shape, 1, self)
+        if K != self.K:
+            raise ValueError(f"{self!r} expects K={self.K} inputs; got in_shape {in_shape}")
+        return (self.M,)
+
+    def conv_shape(self, in_shape, N=1) -> ConvShape:
+        """An FC layer is a convolution with R = H, S = W and E = F = 1."""
+        self.output_shape(in_shape)  # validates
+        return ConvShape.fc(N=N, C=self.K, M=self.M)
+
+    def counts(self, in_shape):
+        return conv_counts(self.conv_shape(in_shape), bias=self.b is not None)
+
+    def _repr_args(self):
+        return {"K": self.K, "M": self.M}
+
+
+class _Pool2d(Module):
+    function = None
+
+    def __init__(self, size, stride=None, padding=0):
+        self.size = as_pair(size, "size", 1)
+        self.stride = self.size if stride is None else as_pair(stride, "stride", 1)
+        self.padding = as_pair(padding, "padding", 0)
+
+    def forward(self, x):
+        return type(self).function(x, self.size, self.stride, self.padding)
+
+    def output_shape(self, in_shape):
+        C, H, W = _check_in_shape(in_shape, 3, self)
+        (R, S), (U, V), (P, Q) = self.size, self.stride, self.padding
+        return (C, conv_output_size(H, R, P, U), conv_output_size(W, S, Q, V, names=("W", "S")))
+
+    def counts(self, in_shape):
+        C, E, Fo = self.output_shape(in_shape)
+        return pool_counts(C, in_shape[1], in_shape[2], E, Fo, *self.size)
+
+    def _repr_args(self):
+        args = {"size": self.size[0] if self.size[0] == self.size[1] else self.size}
+        if self.stride != self.size:
+            args["stride"] = self.stride[0] if self.stride[0] == self.stride[1] else self.stride
+        if self.padding != (0, 0):
+            args["padding"] = self.padding
+        return args
+
+
+class MaxPool2d(_Pool2d):
+    """Max pooling over size x size windows, per channel (stride defaults to size)."""
+
+    function = staticmethod(F.max_pool2d)
+
+
+class AvgPool2d(_Pool2d):
+    """Average pooling over size x size windows, per channel (stride defaults to size)."""
+
+    function = staticmethod(F.avg_pool2d)
+
+
+class _Elementwise(Module):
+    """A layer that keeps the shape and does one operation per element."""
+
+    def output_shape(self, in_shape):
+        return tuple(in_shape)
+
+    def counts(self, in_shape):
+        return elementwise_counts(int(np.prod(in_shape)))
+
+
+class Activation(_Elementwise):
+    """An activation function by name: 'relu', 'sigmoid', 'tanh', 'leaky_relu', 'elu'."""
+
+    def __init__(self, name, **kwargs):
+        self.function, self.derivative = _act.get(name)
+        self.kind, self.kwargs = name, kwargs
+
+    def forward(self, x):
+        return self.function(x, **self.kwargs)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v}" for k, v in self.kwargs.items())
+        return f"{self.kind}({args})"
+
+
+def ReLU():  # noqa: N802 (layer-style constructor)
+    """Rectified linear unit layer."""
+    return Activation("relu")
+
+
+def Sigmoid():  # noqa: N802
+    """Sigmoid layer."""
+    return Activation("sigmoid")
+
+
+def Tanh():  # noqa: N802
+    """Hyperbolic tangent layer."""
+    return Activation("tanh")
+
+
+def LeakyReLU(alpha=0.1):  # noqa: N802
+    """Leaky ReLU layer, y = max(alpha x, x)."""
+    return Activation("leaky_relu", alpha=alpha)
+
+
+def ELU(alpha=1.0):  # noqa: N802
+    """Exponential linear unit layer."""
+    return Activation("elu", alpha=alpha)
+
+
+class BatchNorm2d(_Elementwise):
+    """Batch normalization per channel: y = (x - mu) / sqrt(sigma^2 + eps) gamma + beta.
+
+    In inference mode it uses the running statistics; parameters gamma (C,) and beta (C,).
+    """
+
+    def __init__(self, C, eps=1e-5, momentum=0.1, dtype=np.float32):
+        self.C = as_int(C, "C", 1)
+        self.eps, self.momentum = eps, momentum
+        self.gamma, self.beta = np.ones(self.C, dtype=dtype), np.zeros(self.C, dtype=dtype)
+        self.running_mean, self.running_var = np.zeros(self.C, dtype=dtype), np.ones(self.C, dtype=dtype)
+
+    def own_parameters(self):
+        return {"gamma": self.gamma, "beta": self.beta}
+
+    def forward(self, x):
+        return F.batch_norm(x, self.running_mean, self.running_var, self.gamma, self.beta, self.eps)
+
+    def counts(self, in_shape):
+        return elementwise_counts(int(np.prod(in_shape)), params=2 * self.C)
+
+    def _repr_args(self):
+        return {"C": self.C}
+
+
+class LocalResponseNorm(_Elementwise):
+    """AlexNet's local response normalization across channels (see cnnlib.layers)."""
+
+    def __init__(self, size=5, alpha=1e-4, beta=0.75, k=2.0):
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, x):
+        return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def _repr_args(self):
+        return {"size": self.size}
+
+
+class Dropout(_Elementwise):
+    """Dropout with probability p during training; the identity at inference (no work counted)."""
+
+    def __init__(self, p=0.5, seed=0):
+        if not 0 <= p < 1:
+            raise ValueError(f"p must be in [0, 1); got {p}")
+        self.p, self.rng = p, np.random.default_rng(seed)
+
+    def forward(self, x):
+        x = as_float_array(x, "x")
+        if not self.training or self.p == 0:
+            return x
+        self.keep = (self.rng.random(x.shape) >= self.p).astype(x.dtype) / x.dtype.type(1 - self.p)
+        return x * self.keep
+
+    def counts(self, in_shape):
+        n = int(np.prod(in_shape))
+        return LayerCounts(input_activations=n, output_activations=n)
+
+    def _repr_args(self):
+        return {"p": self.p}
+
+
+class Flatten(Module):
+    """(N, C, H, W) -> (N, C H W): the bridge from CONV to FC layers."""
+
+    def forward(self, x):
+        return F.flatten(x)
+
+    def output_shape(self, in_shape):
+        return (int(np.prod(in_shape)),)
+
+    def counts(self, in_shape):
+        return LayerCounts()
+
+
+class Sequential(Module):
+    """Modules applied one after the other.
+
+    ``Sequential(Conv2d(...), ReLU())`` names them "0", "1", ...;
+    ``Sequential(("conv1", Conv2d(...)), ("relu1", ReLU()))`` gives them names.
+    Index by position or name: ``net[0]``, ``net["conv1"]``.
+    """
+
+    def __init__(self, *modules):
+        self._modules = []
+        for i, item in enumerate(modules):
+            name, module = item if isinstance(item, tuple) else (str(i), item)
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential takes Modules or (name, Module) pairs; got {item!r}")
+            module.name = name
+            self._modules.append((name, module))
+        names = [n for n, _ in self._modules]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Sequential layer names must be unique; got {names}")
+
+    def children(self):
+        return list(self._modules)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return dict(self._modules)[key]
+        return self._modules[key][1]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return (m for _, m in self._modules)
+
+    def forward(self, x):
+        for _, module in self._modules:
+            x = module(x)
+        return x
+
+    def output_shape(self, in_shape):
+        for _, module in self._modules:
+            in_shape = module.output_shape(in_shape)
+        return tuple(in_shape)
+
+    def layers(self, in_shape, prefix=""):
+        in_shape = tuple(in_shape)
+        for name, module in self._modules:
+            yield from module.layers(in_shape, f"{prefix}.{name}" if prefix else name)
+            in_shape = module.output_shape(in_shape)
+
+    def __repr__(self):
+        lines = [f"  ({name}): {module!r}".replace("\n", "\n  ") for name, module in self._modules]
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+
+
+class Concat(Sequential):
+    """Branches that all see the same input, outputs concatenated along channels (inception)."""
+
+    def forward(self, x):
+        return np.concatenate([module(x) for _, module in self._modules], axis=1)
+
+    def output_shape(self, in_shape):
+        shapes = [module.output_shape(in_shape) for _, module in self._modules]
+        if len({s[1:] for s in shapes}) != 1:
+            raise ValueError(f"Concat branches must agree on H x W; got output shapes {shapes}")
+        return (sum(s[0] for s in shapes), *shapes[0][1:])
+
+    def layers(self, in_shape, prefix=""):
+        for name, module in self._modules:
+            yield from module.layers(in_shape, f"{prefix}.{name}" if prefix else name)
+
+
+class Residual(Module):
+    """ResNet's shortcut module: activation(main(x) + shortcut(x)); the shortcut is x if None."""
+
+    def __init__(self, main: Module, shortcut: Module | None = None, activation="relu"):
+        self.main, self.shortcut = main, shortcut
+        self.main.name = "main"
+        if shortcut is not None:
+            shortcut.name = "shortcut"
+        self.act = Activation(activation) if activation else None
+        if self.act is not None:
+            self.act.name = "act"
+
+    def children(self):
+        kids = [("main", self.main)]
+        if self.shortcut is not None:
+            kids.append(("shortcut", self.shortcut))
+        if self.act is not None:
+            kids.append(("act", self.act))
+        return kids
+
+    def forward(self, x):
+        y = self.main(x) + (x if self.shortcut is None else self.shortcut(x))
+        return y if self.act is None else self.act(y)
+
+    def output_shape(self, in_shape):
+        out = self.main.output_shape(in_shape)
+        short = tuple(in_shape) if self.shortcut is None else self.shortcut.output_shape(in_shape)
+        if out != short:
+            raise ValueError(f"Residual: main gives {out} but the shortcut gives {short}; "
+                             "use a projection shortcut")
+        return out
+
+    def layers(self, in_shape, prefix=""):
+        in_shape = tuple(in_shape)
+        join = (lambda n: f"{prefix}.{n}") if prefix else (lambda n: n)
+        yield from self.main.layers(in_shape, join("main"))
+        if self.shortcut is not None:
+            yield from self.shortcut.layers(in_shape, join("shortcut"))
+        if self.act is not None:
+            yield from self.act.layers(self.output_shape(in_shape), join("act"))
+
+    def __repr__(self):
+        inner = f"  (main): {self.main!r}".replace("\n", "\n  ")
+        if self.shortcut is not None:
+            inner += "\n" + f"  (shortcut): {self.shortcut!r}".replace("\n", "\n  ")
+        return f"Residual(\n{inner}\n  then add and {self.act!r}\n)"

@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from cnnlib import layers, nn
+from cnnlib.counting import ConvShape, LayerCounts, conv_layers
+
+
+def small_cnn():
+    return nn.Sequential(
+        ("conv1", nn.Conv2d(3, 4, 3, padding=1)),
+        ("bn1", nn.BatchNorm2d(4)),
+        ("relu1", nn.ReLU()),
+        ("pool1", nn.MaxPool2d(2)),
+        ("flatten", nn.Flatten()),
+        ("fc", nn.Linear(4 * 4 * 4, 5)),
+    )
+
+
+def test_forward_matches_functional_layers():
+    net = small_cnn()
+    x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    c = net["conv1"]
+    y = layers.conv2d(x, c.w, c.b, padding=1)
+    y = layers.batch_norm(y, np.zeros(4), np.ones(4), np.ones(4), np.zeros(4))
+    y = layers.max_pool2d(np.maximum(y, 0), 2).reshape(2, -1)
+    y = layers.linear(y, net["fc"].w, net["fc"].b)
+    out = net(x)
+    assert out.dtype == np.float32
+    assert_allclose(out, y, rtol=1e-5, atol=1e-6)
+
+
+def test_shapes_and_layer_walk():
+    net = small_cnn()
+    walk = list(net.layers((3, 8, 8)))
+    assert [name for name, *_ in walk] == ["conv1", "bn1", "relu1", "pool1", "flatten", "fc"]
+    assert walk[3][3] == (4, 4, 4) and net.output_shape((3, 8, 8)) == (5,)
+    with pytest.raises(ValueError, match="expects C=3 input channels"):
+        net.output_shape((2, 8, 8))
+
+
+def test_counts_by_hand():
+    net = small_cnn()
+    total = net.counts((3, 8, 8))
+    assert total.weights == 4 * 3 * 9 + 64 * 5
+    assert total.biases == 4 + 5
+    assert total.other_params == 8  # BN gamma and beta
+    assert total.macs == 4 * 3 * 9 * 64 + 64 * 5
+    assert total.params == total.weights + total.biases + 8
+    assert net["pool1"].counts((4, 8, 8)) == LayerCounts(
+        other_ops=4 * 16 * 3, input_activations=256, output_activations=64
+    )
+
+
+def test_conv_layers_lists_conv_and_fc_as_convshapes():
+    listed = conv_layers(small_cnn(), (3, 8, 8), N=2)
+    assert listed == [
+        ("conv1", ConvShape(N=2, C=3, H=8, W=8, M=4, R=3, S=3, P=1)),
+        ("fc", ConvShape.fc(N=2, C=64, M=5)),
+    ]
+
+
+def test_sparse_connections_zero_and_uncounted():
+    table = np.eye(4, 3, dtype=bool)
+    conv = nn.Conv2d(3, 4, 5, connections=table)
+    assert np.all(conv.w[~table] == 0)
+    assert conv.counts((3, 5, 5)).weights == 3 * 25
+    with pytest.raises(ValueError, match=r"connections must be a bool array \(M, C\) = \(4, 3\)"):
+        nn.Conv2d(3, 4, 5, connections=np.ones((3, 4), bool))
+
+
+def test_residual_and_concat():
+    main = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1))
+    block = nn.Residual(main)
+    x = np.random.default_rng(1).standard_normal((1, 4, 5, 5))
+    assert_allclose(block(x), np.maximum(main(x) + x, 0))
+    with pytest.raises(ValueError, match="projection shortcut"):
+        nn.Residual(nn.Conv2d(4, 8, 1)).output_shape((4, 5, 5))
+    inc = nn.Concat(("a", nn.Conv2d(4, 2, 1)), ("b", nn.Conv2d(4, 3, 3, padding=1)))
+    assert inc.output_shape((4, 5, 5)) == (5, 5, 5)
+    assert inc(x).shape == (1, 5, 5, 5)
+    assert [n for n, *_ in inc.layers((4, 5, 5))] == ["a", "b"]
+
+
+def test_parameters_are_qualified_and_seeded():
+    p = small_cnn().parameters()
+    assert sorted(p) == ["bn1.beta", "bn1.gamma", "conv1.b", "conv1.w", "fc.b", "fc.w"]
+    assert_allclose(p["conv1.w"], small_cnn().parameters()["conv1.w"])
+
+
+def test_sequential_rejects_non_modules_and_duplicate_names():
+    with pytest.raises(TypeError, match="Sequential takes Modules"):
+        nn.Sequential(np.zeros(3))
+    with pytest.raises(ValueError, match="names must be unique"):
+        nn.Sequential(("a", nn.ReLU()), ("a", nn.ReLU()))
