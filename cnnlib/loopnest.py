@@ -1,0 +1,152 @@
+"""The CONV layer as a loop nest whose loops can be reordered and tiled.
+
+The lecture's naive convolution is seven nested loops around one multiply-accumulate:
+
+    O[n][m][x][y] += I[n][k][U x + i][U y + j] x W[m][k][i][j]
+
+with n < N (batch), m < M (filters), x < E and y < F (output row and column), i < R and j < S
+(filter row and column), k < C (input channel). Every MAC is independent of the others except
+for the sum into O, and addition is associative, so the seven loops may run in **any order**
+and give the same result (up to floating-point rounding). Which loop is innermost decides which
+value stays put while the others stream past it: that is the freedom an accelerator's dataflow
+exploits (weight stationary, output stationary, ...). A loop can also be **tiled**: split into an
+outer loop over tiles and an inner loop within one tile, so a tile of data fits a small buffer.
+
+``iterate`` yields the (n, m, x, y, i, j, k) index of every MAC in a chosen order; ``run``
+executes them. Both take the order as a string or sequence of loop names, outermost first.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ._checks import as_float_array, as_int, check_ndim
+from .counting import ConvShape
+
+LOOPS = ("n", "m", "x", "y", "i", "j", "k")
+"""The lecture's seven loop variables, in the slide's order (outermost first)."""
+
+
+def _bounds(shape: ConvShape) -> dict[str, int]:
+    return {"n": shape.N, "m": shape.M, "x": shape.E, "y": shape.F, "i": shape.R, "j": shape.S,
+            "k": shape.C // shape.groups}
+
+
+def _parse(order, tile, shape: ConvShape) -> list[tuple[str, str, int]]:
+    """Check ``order`` and ``tile``; return the loops as (name, variable, trip count), outermost first.
+
+    A tiled variable v of size T appears as two loops: ``v1`` over ceil(bound / T) tiles and ``v0``
+    over the T positions within a tile (v = v1 T + v0).
+    """
+    names = order.split() if isinstance(order, str) and " " in order else list(order)
+    tile = {} if tile is None else dict(tile)
+    bounds = _bounds(shape)
+    for var, size in tile.items():
+        if var not in LOOPS:
+            raise ValueError(f"tile keys must be loop names {LOOPS}; got {var!r}")
+        as_int(size, f"tile[{var!r}]", 1)
+    expected = [v for v in LOOPS if v not in tile] + [v + s for v in tile for s in "10"]
+    if sorted(names) != sorted(expected):
+        raise ValueError(
+            f"order must name each loop once: {sorted(expected)} (a tiled loop v appears as v1, "
+            f"the tile, and v0, the position in the tile); got {names}"
+        )
+    loops = []
+    for name in names:
+        var = name[0]
+        if var in tile:
+            size = tile[var]
+            trips = -(-bounds[var] // size) if name[1] == "1" else size
+        else:
+            trips = bounds[var]
+        loops.append((name, var, trips))
+    return loops
+
+
+def iterate(shape: ConvShape, order="nmxyijk", tile=None):
+    """Yield the index (n, m, x, y, i, j, k) of every MAC of a layer, in a given loop order.
+
+    Parameters
+    ----------
+    shape : ConvShape
+        The layer (N, C, H, W, M, R, S, U, P, groups). With groups, k runs over the C/groups
+        channels of the filter's group.
+    order : str or sequence of str
+        The loops, outermost first: a permutation of ``n m x y i j k`` (the slide's is
+        ``"nmxyijk"``). A loop named in ``tile`` is replaced by two loops, ``v1`` (which tile)
+        and ``v0`` (position within the tile), placed anywhere in the order; separate names
+        with spaces then, e.g. ``"n k1 m x y i j k0"``.
+    tile : dict, optional
+        {loop name: tile size}. The last tile may be partial: indices past the bound are skipped.
+
+    Yields
+    ------
+    tuple of 7 ints
+        (n, m, x, y, i, j, k), k counted within the filter's group.
+
+    Examples
+    --------
+    >>> s = ConvShape(N=1, C=2, H=2, W=2, M=1, R=2, S=2)
+    >>> [idx[-3:] for idx in iterate(s, "nmxyijk")][:3]
+    [(0, 0, 0), (0, 0, 1), (0, 1, 0)]
+    >>> [idx[-3:] for idx in iterate(s, "nmxykij")][:3]
+    [(0, 0, 0), (0, 1, 0), (1, 0, 0)]
+    """
+    if not isinstance(shape, ConvShape):
+        raise TypeError(f"shape must be a ConvShape; got {type(shape).__name__}")
+    loops = _parse(order, tile, shape)
+    bounds = _bounds(shape)
+    sizes = {} if tile is None else dict(tile)
+    for trip in itertools.product(*(range(t) for _, _, t in loops)):
+        value = dict.fromkeys(LOOPS, 0)
+        for (name, var, _), t in zip(loops, trip, strict=True):
+            value[var] += t * sizes[var] if name.endswith("1") and var in sizes else t
+        if all(value[v] < bounds[v] for v in LOOPS):
+            yield tuple(value[v] for v in LOOPS)
+
+
+def run(x, w, b=None, *, stride=1, padding=0, groups=1, order="nmxyijk", tile=None):
+    """Convolve by executing the seven-loop MAC nest in a given order (slow: one Python step per MAC).
+
+    Parameters
+    ----------
+    x : array (N, C, H, W)
+        Input fmaps I.
+    w : array (M, C/groups, R, S)
+        Filter weights W.
+    b : array (M,), optional
+        Biases B, written into O before any MAC (so every order starts from the same O).
+    stride, padding, groups : int
+        U, P (zeros on each side) and groups, as in ``cnnlib.layers.conv2d``.
+    order, tile
+        The loop order and tiling; see ``iterate``.
+
+    Returns
+    -------
+    array (N, M, E, F)
+        Output fmaps O, equal to ``conv2d(x, w, b, stride=stride, padding=padding, groups=groups)``
+        up to rounding, whatever the order.
+    """
+    x = as_float_array(x, "x")
+    w = as_float_array(w, "w")
+    check_ndim(x, 4, "x", "(N, C, H, W)")
+    check_ndim(w, 4, "w", "(M, C/groups, R, S)")
+    N, C, H, W = x.shape
+    M, Cg, R, S = w.shape
+    shape = ConvShape(N=N, C=C, H=H, W=W, M=M, R=R, S=S, U=stride, P=padding, groups=groups)
+    if Cg != C // groups:
+        raise ValueError(f"w must have C/groups = {C}/{groups} = {C // groups} channels; got {w.shape}")
+    dtype = np.result_type(x, w)
+    O = np.zeros((N, M, shape.E, shape.F), dtype=dtype)  # noqa: E741 (the lecture's name)
+    if b is not None:
+        b = as_float_array(b, "b")
+        if b.shape != (M,):
+            raise ValueError(f"b must have shape (M,) = ({M},); got {b.shape}")
+        O += b[None, :, None, None].astype(dtype)  # noqa: E741
+    I = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))  # noqa: E741
+    U, Mg = stride, M // groups
+    for n, m, x_, y, i, j, k in iterate(shape, order, tile):
+        O[n, m, x_, y] += I[n, (m // Mg) * Cg + k, U * x_ + i, U * y + j] * w[m, k, i, j]
+    return O
