@@ -5,17 +5,31 @@ Forward functions take and return arrays; backward functions take the upstream g
 """
 
 from .conv import conv2d, conv2d_naive
-from .linear import flatten, linear
-from .normalization import batch_norm, local_response_norm
-from .pooling import avg_pool2d, max_pool2d
+from .linear import flatten, linear, linear_backward
+from .normalization import (
+    batch_norm,
+    batch_norm_backward,
+    batch_norm_train,
+    fold_batch_norm,
+    local_response_norm,
+    local_response_norm_backward,
+)
+from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
 __all__ = [
     "avg_pool2d",
+    "avg_pool2d_backward",
     "batch_norm",
+    "batch_norm_backward",
+    "batch_norm_train",
     "conv2d",
     "conv2d_naive",
     "flatten",
+    "fold_batch_norm",
     "linear",
+    "linear_backward",
     "local_response_norm",
+    "local_response_norm_backward",
     "max_pool2d",
+    "max_pool2d_backward",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._checks import as_float_array, check_ndim
 
 
@@ -27,6 +29,18 @@ def linear(x, w, b=None):
     Returns
     -------
     array (N, M)
+
+    Raises
+    ------
+    TypeError
+        Non-numeric x, w or b.
+    ValueError
+        x not (N, K), w not (M, K) with the K of x, or b not (M,).
+
+    Examples
+    --------
+    >>> linear(np.ones((2, 3)), np.arange(6).reshape(2, 3), np.array([0.5, -0.5])).tolist()
+    [[3.5, 11.5], [3.5, 11.5]]
     """
     x = as_float_array(x, "x")
     w = as_float_array(w, "w")
@@ -41,3 +55,36 @@ def linear(x, w, b=None):
             raise ValueError(f"b must have shape (M,) = ({w.shape[0]},); got {b.shape}")
         y += b
     return y
+
+
+def linear_backward(dout, x, w):
+    """Gradients of :func:`linear`.
+
+    Parameters
+    ----------
+    dout : array (N, M)
+        dL/dy.
+    x : array (N, K)
+    w : array (M, K)
+
+    Returns
+    -------
+    dx : array (N, K)
+        dout w.
+    dw : array (M, K)
+        dout^T x (summed over the batch).
+    db : array (M,)
+        dout summed over the batch.
+    """
+    x = as_float_array(x, "x")
+    w = as_float_array(w, "w")
+    check_ndim(x, 2, "x", "(N, K)")
+    check_ndim(w, 2, "w", "(M, K)")
+    dout = as_float_array(dout, "dout")
+    if dout.shape != (x.shape[0], w.shape[0]):
+        raise ValueError(f"dout must have shape (N, M) = {(x.shape[0], w.shape[0])}; got {dout.shape}")
+    if w.shape[1] != x.shape[1]:
+        raise ValueError(f"w must have K = {x.shape[1]} columns to match x {x.shape}; got w {w.shape}")
+    dtype = np.result_type(x, w)
+    dout = dout.astype(dtype, copy=False)
+    return dout @ w, dout.T @ x, dout.sum(axis=0)
