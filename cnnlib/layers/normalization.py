@@ -251,7 +251,8 @@ def local_response_norm_backward(dout, x, size=5, alpha=1e-4, beta=0.75, k=2.0):
     With d[c] = k + alpha sum_{window(c)} a^2 and b[c] = a[c] d[c]^-beta, channel c appears in
     the denominator of every channel c' whose window holds it, so
 
-        dL/da[c] = dout[c] d[c]^-beta - 2 alpha beta a[c] sum_{c' : c in window(c')} dout[c'] a[c'] d[c']^(-beta-1)
+        dL/da[c] = dout[c] d[c]^-beta
+                   - 2 alpha beta a[c] sum_{c' : c in window(c')} dout[c'] a[c'] d[c']^(-beta-1)
 
     The second sum runs over the mirrored window (c - (size-1)//2 ... c + size//2).
 
