@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import ConnectionPatch, Rectangle
+from matplotlib.patches import ConnectionPatch, Patch, Rectangle
 
 from ._checks import as_float_array, as_int, check_ndim
 from .counting import conv_output_size
@@ -185,6 +185,8 @@ def plot_connections(ax, n_in, *, n_out=None, R=None, stride=1):
             ax.plot([k, x_out[j]], [0, 1], color=color, lw=1.2, label=label, zorder=1)
     ax.scatter(np.arange(n_in), np.zeros(n_in), s=120, color="white", edgecolor="k", zorder=2)
     ax.scatter(x_out, np.ones(n_out), s=120, color="k", zorder=2)
+    ax.text(-0.6, 0, "inputs", ha="right", va="center")
+    ax.text(x_out[0] - 0.6, 1, "outputs", ha="right", va="center")
     if R is not None:
         ax.legend(loc="upper right", fontsize=8, frameon=False, ncols=R)
     ax.set_ylim(-0.2, 1.35 if R is not None else 1.2)
@@ -312,9 +314,92 @@ def plot_ilsvrc(ax=None, results=ILSVRC_TOP5, human=HUMAN_TOP5_ERROR):
     )
     ax.bar_label(bars, labels=[f"{r.top5_error:g} %" for r in results], fontsize=9)
     ax.set_xticks(pos, [f"{r.year}\n{r.network}" for r in results], fontsize=8)
+    handles = [Patch(color="tab:blue", label="winner"),
+               Patch(facecolor="white", edgecolor="tab:blue", hatch="//", label="runner-up")]
     if human is not None:
-        ax.axhline(human, color="tab:red", ls="--", lw=1.2, label=f"human, {human:g} %")
-        ax.legend()
+        handles.append(ax.axhline(human, color="tab:red", ls="--", lw=1.2, label=f"human, {human:g} %"))
+    ax.legend(handles=handles)
     ax.set_ylabel("top-5 error (%)")
     ax.set_title("ImageNet challenge (ILSVRC) classification")
     return ax
+
+
+def window_coverage(H, R, padding=0, stride=1, dilation=1) -> np.ndarray:
+    """How many filter taps read each row of the padded input, over all window positions.
+
+    Parameters
+    ----------
+    H, R : int
+        Input and filter size along one axis.
+    padding, stride, dilation : int
+        P, U and D, as in ``conv_output_size``.
+
+    Returns
+    -------
+    array of int (H + 2P,)
+        Entry r counts the (window, tap) pairs that read padded row r. A 0 marks a row the layer
+        never reads: past the last window when the stride does not fit (what ``strict`` refuses),
+        or between dilated taps when the stride steps over them.
+
+    Examples
+    --------
+    >>> window_coverage(7, 3, stride=2).tolist()
+    [1, 1, 2, 1, 2, 1, 1]
+    >>> window_coverage(7, 3, stride=3).tolist()  # the last row is skipped
+    [1, 1, 1, 1, 1, 1, 0]
+    """
+    E = conv_output_size(H, R, padding, stride, dilation)
+    rows = stride * np.arange(E)[:, None] + dilation * np.arange(R)[None, :]
+    return np.bincount(rows.ravel(), minlength=H + 2 * padding)
+
+
+def plot_output_size(H, R, *, padding=0, stride=1, dilation=1, window=(0, 0), ax=None):
+    """Where an R x R filter lands on an H x H input, and the E x E output it makes.
+
+    Parameters
+    ----------
+    H, R : int
+        Square input and filter sizes.
+    padding, stride, dilation : int
+        P, U, D.
+    window : (int, int)
+        The output (x, y) whose window is drawn (orange taps on the input, orange cell on the
+        output); negative indices count from the end, as in Python.
+    ax : sequence of two Axes, optional
+        Where to draw the input and the output; a new figure if omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left, the padded input: zeros of the padding grey with a 0, rows and columns some window
+        reads light blue, cells no window reads hatched red; right, the output.
+    """
+    P = as_int(padding, "padding", 0)
+    E = conv_output_size(H, R, P, stride, dilation)
+    x, y = (as_int(v % E if isinstance(v, int) and not isinstance(v, bool) else v, "window", 0)
+            for v in window)
+    if ax is None:
+        fig, ax = plt.subplots(1, 2, figsize=(8, 4), width_ratios=(H + 2 * P, max(E, (H + 2 * P) / 2)),
+                               layout="constrained")
+    ax_in, ax_out = ax
+    n = H + 2 * P
+    read = window_coverage(H, R, P, stride, dilation) > 0
+    rgb = np.ones((n, n, 3))
+    rgb[np.ix_(read, read)] = plt.matplotlib.colors.to_rgb("#d6e9f8")
+    pad = np.ones((n, n), dtype=bool)
+    pad[P : P + H, P : P + H] = False
+    rgb[pad] = plt.matplotlib.colors.to_rgb("0.85")
+    taps = stride * np.array([x, y])[:, None] + dilation * np.arange(R)[None, :]
+    rgb[np.ix_(taps[0], taps[1])] = plt.matplotlib.colors.to_rgb("tab:orange")
+    _grid(ax_in, np.zeros((n, n), dtype=bool), "white", "")
+    ax_in.images[0].set_data(rgb)
+    for r, c in zip(*np.nonzero(pad), strict=True):
+        ax_in.text(c, r, "0", ha="center", va="center", fontsize=7, color="0.4")
+    for r, c in zip(*np.nonzero(~np.logical_and.outer(read, read)), strict=True):
+        ax_in.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, hatch="///", color="tab:red", lw=0))
+    ax_in.set_title(f"input {H} x {H}, padding {P} -> {n} x {n}\nfilter {R} x {R}, stride {stride}, "
+                    f"dilation {dilation}", fontsize=10)
+    out = np.zeros((E, E), dtype=bool)
+    out[x, y] = True
+    _grid(ax_out, out, "tab:orange", f"output {E} x {E}\nO[{x}][{y}]")
+    return ax_in.figure
