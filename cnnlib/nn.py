@@ -4,7 +4,9 @@ A network is a tree of :class:`Module` objects: leaves (Conv2d, Linear, pooling,
 activations) and containers (Sequential, Concat for inception modules, Residual for ResNet's
 shortcut modules). One definition of a network serves three purposes:
 
-- the forward pass (``model(x)`` with x of shape (N, C, H, W)), and backward for training;
+- the forward pass (``model(x)`` with x of shape (N, C, H, W)), and backward for training
+  (``model.train()``, ``y = model(x)``, ``dx = model.backward(dout)``, then ``model.gradients()``
+  holds dL/d(parameter) under the names of ``model.parameters()``);
 - counting (``model.counts(in_shape)``, and per layer via ``model.layers(in_shape)``);
 - the hardware model (``layer.conv_shape(in_shape)`` gives each CONV/FC layer's ConvShape).
 
@@ -45,7 +47,12 @@ class Module:
 
     # -- what every module provides ----------------------------------------------------------
     def forward(self, x):
-        """Compute the output for a batch x (N, *in_shape)."""
+        """Compute the output for a batch x (N, *in_shape); in training mode, remember what backward needs."""
+        raise NotImplementedError
+
+    def backward(self, dout):
+        """Back-propagate dL/dy of the last training-mode forward: store this module's parameter
+        gradients (see :meth:`gradients`) and return dL/dx, the shape of that forward's input."""
         raise NotImplementedError
 
     def output_shape(self, in_shape) -> tuple:
@@ -74,6 +81,33 @@ class Module:
         for name, child in self.children():
             params.update({f"{name}.{k}": v for k, v in child.parameters().items()})
         return params
+
+    def own_gradients(self) -> dict[str, np.ndarray]:
+        """dL/d(parameter) from the last backward, by the short names of :meth:`own_parameters`."""
+        if not self.own_parameters():
+            return {}
+        if getattr(self, "_grads", None) is None:
+            raise RuntimeError(f"{self!r} has no gradients yet: run forward in training mode, then backward")
+        return self._grads
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        """Every parameter's gradient from the last backward, named as in :meth:`parameters`."""
+        grads = dict(self.own_gradients())
+        for name, child in self.children():
+            grads.update({f"{name}.{k}": v for k, v in child.gradients().items()})
+        return grads
+
+    def _remember(self, **arrays) -> None:
+        """Keep what backward needs, in training mode only (inference keeps nothing)."""
+        if self.training:
+            self._cache = arrays
+
+    def _recall(self) -> dict:
+        cache = getattr(self, "_cache", None)
+        if cache is None:
+            raise RuntimeError(f"{self!r}: backward needs a forward pass in training mode first "
+                               "(call model.train() before the forward pass)")
+        return cache
 
     def train(self, mode: bool = True) -> Module:
         """Switch to training mode (batch statistics, dropout, caches for backward)."""
@@ -151,8 +185,17 @@ class Conv2d(Module):
         return {"w": self.w} if self.b is None else {"w": self.w, "b": self.b}
 
     def forward(self, x):
+        self._remember(x=x)
         return F.conv2d(x, self.w, self.b, stride=self.stride, padding=self.padding,
                         dilation=self.dilation, groups=self.groups)
+
+    def backward(self, dout):
+        dx, dw, db = F.conv2d_backward(dout, self._recall()["x"], self.w, stride=self.stride,
+                                       padding=self.padding, dilation=self.dilation, groups=self.groups)
+        if self.mask is not None:
+            dw = dw * self.mask  # unconnected weights stay at zero
+        self._grads = {"w": dw} if self.b is None else {"w": dw, "b": db}
+        return dx
 
     def output_shape(self, in_shape):
         C, H, W = _check_in_shape(in_shape, 3, self)
@@ -201,7 +244,13 @@ class Linear(Module):
         return {"w": self.w} if self.b is None else {"w": self.w, "b": self.b}
 
     def forward(self, x):
+        self._remember(x=x)
         return F.linear(x, self.w, self.b)
+
+    def backward(self, dout):
+        dx, dw, db = F.linear_backward(dout, self._recall()["x"], self.w)
+        self._grads = {"w": dw} if self.b is None else {"w": dw, "b": db}
+        return dx
 
     def output_shape(self, in_shape):
         (K,) = _check_in_shape(in_shape, 1, self)
@@ -223,6 +272,7 @@ class Linear(Module):
 
 class _Pool2d(Module):
     function = None
+    backward_function = None
 
     def __init__(self, size, stride=None, padding=0):
         self.size = as_pair(size, "size", 1)
@@ -230,7 +280,11 @@ class _Pool2d(Module):
         self.padding = as_pair(padding, "padding", 0)
 
     def forward(self, x):
+        self._remember(x=x)
         return type(self).function(x, self.size, self.stride, self.padding)
+
+    def backward(self, dout):
+        return type(self).backward_function(dout, self._recall()["x"], self.size, self.stride, self.padding)
 
     def output_shape(self, in_shape):
         C, H, W = _check_in_shape(in_shape, 3, self)
@@ -254,12 +308,14 @@ class MaxPool2d(_Pool2d):
     """Max pooling over size x size windows, per channel (stride defaults to size)."""
 
     function = staticmethod(F.max_pool2d)
+    backward_function = staticmethod(F.max_pool2d_backward)
 
 
 class AvgPool2d(_Pool2d):
     """Average pooling over size x size windows, per channel (stride defaults to size)."""
 
     function = staticmethod(F.avg_pool2d)
+    backward_function = staticmethod(F.avg_pool2d_backward)
 
 
 class _Elementwise(Module):
@@ -280,7 +336,12 @@ class Activation(_Elementwise):
         self.kind, self.kwargs = name, kwargs
 
     def forward(self, x):
+        self._remember(x=x)
         return self.function(x, **self.kwargs)
+
+    def backward(self, dout):
+        x = self._recall()["x"]
+        return dout * self.derivative(x, **self.kwargs)
 
     def __repr__(self):
         args = ", ".join(f"{k}={v}" for k, v in self.kwargs.items())
@@ -315,7 +376,10 @@ def ELU(alpha=1.0):  # noqa: N802
 class BatchNorm2d(_Elementwise):
     """Batch normalization per channel: y = (x - mu) / sqrt(sigma^2 + eps) gamma + beta.
 
-    In inference mode it uses the running statistics; parameters gamma (C,) and beta (C,).
+    In training mode it normalizes with the batch's own mean and variance (over N, H and W) and
+    updates the running averages, ``running = (1 - momentum) running + momentum batch`` (the
+    variance unbiased, m / (m - 1) times the batch's, for m values per channel); in inference
+    mode it uses the running statistics. Parameters gamma (C,) and beta (C,).
     """
 
     def __init__(self, C, eps=1e-5, momentum=0.1, dtype=np.float32):
@@ -328,7 +392,19 @@ class BatchNorm2d(_Elementwise):
         return {"gamma": self.gamma, "beta": self.beta}
 
     def forward(self, x):
-        return F.batch_norm(x, self.running_mean, self.running_var, self.gamma, self.beta, self.eps)
+        if not self.training:
+            return F.batch_norm(x, self.running_mean, self.running_var, self.gamma, self.beta, self.eps)
+        y, mean, var = F.batch_norm_train(x, self.gamma, self.beta, self.eps)
+        m, mom = y.size // self.C, self.momentum
+        self.running_mean[...] = (1 - mom) * self.running_mean + mom * mean
+        self.running_var[...] = (1 - mom) * self.running_var + mom * var * m / max(m - 1, 1)
+        self._remember(x=x)
+        return y
+
+    def backward(self, dout):
+        dx, dgamma, dbeta = F.batch_norm_backward(dout, self._recall()["x"], self.gamma, self.eps)
+        self._grads = {"gamma": dgamma, "beta": dbeta}
+        return dx
 
     def counts(self, in_shape):
         return elementwise_counts(int(np.prod(in_shape)), params=2 * self.C)
@@ -344,7 +420,12 @@ class LocalResponseNorm(_Elementwise):
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def forward(self, x):
+        self._remember(x=x)
         return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def backward(self, dout):
+        return F.local_response_norm_backward(dout, self._recall()["x"], self.size, self.alpha, self.beta,
+                                              self.k)
 
     def _repr_args(self):
         return {"size": self.size}
@@ -361,9 +442,15 @@ class Dropout(_Elementwise):
     def forward(self, x):
         x = as_float_array(x, "x")
         if not self.training or self.p == 0:
+            self._remember(keep=None)
             return x
-        self.keep = (self.rng.random(x.shape) >= self.p).astype(x.dtype) / x.dtype.type(1 - self.p)
-        return x * self.keep
+        keep = (self.rng.random(x.shape) >= self.p).astype(x.dtype) / x.dtype.type(1 - self.p)
+        self._remember(keep=keep)
+        return x * keep
+
+    def backward(self, dout):
+        keep = self._recall()["keep"]
+        return dout if keep is None else dout * keep
 
     def counts(self, in_shape):
         n = int(np.prod(in_shape))
@@ -377,7 +464,11 @@ class Flatten(Module):
     """(N, C, H, W) -> (N, C H W): the bridge from CONV to FC layers."""
 
     def forward(self, x):
+        self._remember(shape=np.shape(x))
         return F.flatten(x)
+
+    def backward(self, dout):
+        return np.reshape(dout, self._recall()["shape"])
 
     def output_shape(self, in_shape):
         return (int(np.prod(in_shape)),)
@@ -425,6 +516,11 @@ class Sequential(Module):
             x = module(x)
         return x
 
+    def backward(self, dout):
+        for _, module in reversed(self._modules):
+            dout = module.backward(dout)
+        return dout
+
     def output_shape(self, in_shape):
         for _, module in self._modules:
             in_shape = module.output_shape(in_shape)
@@ -445,7 +541,13 @@ class Concat(Sequential):
     """Branches that all see the same input, outputs concatenated along channels (inception)."""
 
     def forward(self, x):
-        return np.concatenate([module(x) for _, module in self._modules], axis=1)
+        outputs = [module(x) for _, module in self._modules]
+        self._remember(channels=[y.shape[1] for y in outputs])
+        return np.concatenate(outputs, axis=1)
+
+    def backward(self, dout):
+        parts = np.split(dout, np.cumsum(self._recall()["channels"])[:-1], axis=1)
+        return sum(module.backward(d) for (_, module), d in zip(self._modules, parts, strict=True))
 
     def output_shape(self, in_shape):
         shapes = [module.output_shape(in_shape) for _, module in self._modules]
@@ -481,6 +583,11 @@ class Residual(Module):
     def forward(self, x):
         y = self.main(x) + (x if self.shortcut is None else self.shortcut(x))
         return y if self.act is None else self.act(y)
+
+    def backward(self, dout):
+        if self.act is not None:
+            dout = self.act.backward(dout)
+        return self.main.backward(dout) + (dout if self.shortcut is None else self.shortcut.backward(dout))
 
     def output_shape(self, in_shape):
         out = self.main.output_shape(in_shape)
