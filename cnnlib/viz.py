@@ -90,6 +90,8 @@ def _grid(ax, mask, color, title):
     rgb = np.ones((rows, cols, 3))
     rgb[mask] = plt.matplotlib.colors.to_rgb(color)
     ax.imshow(rgb)
+    ax.set_xticks([])  # no major ticks: automatic ones at half-integers would hide the minor grid
+    ax.set_yticks([])
     ax.set_xticks(np.arange(-0.5, cols), minor=True)
     ax.set_yticks(np.arange(-0.5, rows), minor=True)
     ax.grid(which="minor", color="0.6", linewidth=0.8)
@@ -371,13 +373,15 @@ def plot_output_size(H, R, *, padding=0, stride=1, dilation=1, window=(0, 0), ax
     Returns
     -------
     matplotlib.figure.Figure
-        Left, the padded input: zeros of the padding grey with a 0, rows and columns some window
-        reads light blue, cells no window reads hatched red; right, the output.
+        Left, the padded input: the padding's zeros grey with a 0, the window's taps orange,
+        cells no window ever reads hatched red; right, the output with O[x][y] orange.
     """
     P = as_int(padding, "padding", 0)
     E = conv_output_size(H, R, P, stride, dilation)
-    x, y = (as_int(v % E if isinstance(v, int) and not isinstance(v, bool) else v, "window", 0)
-            for v in window)
+    x, y = (as_int(v, "window", -E) for v in window)
+    if max(x, y) >= E:
+        raise ValueError(f"window must index the {E} x {E} output (-{E} <= x, y < {E}); got {tuple(window)}")
+    x, y = x % E, y % E
     if ax is None:
         fig, ax = plt.subplots(1, 2, figsize=(8, 4), width_ratios=(H + 2 * P, max(E, (H + 2 * P) / 2)),
                                layout="constrained")
@@ -385,7 +389,6 @@ def plot_output_size(H, R, *, padding=0, stride=1, dilation=1, window=(0, 0), ax
     n = H + 2 * P
     read = window_coverage(H, R, P, stride, dilation) > 0
     rgb = np.ones((n, n, 3))
-    rgb[np.ix_(read, read)] = plt.matplotlib.colors.to_rgb("#d6e9f8")
     pad = np.ones((n, n), dtype=bool)
     pad[P : P + H, P : P + H] = False
     rgb[pad] = plt.matplotlib.colors.to_rgb("0.85")

@@ -14,7 +14,7 @@ import numpy as np
 from . import activations
 from ._checks import as_float_array, as_int, check_ndim
 from .counting import conv_output_size
-from .viz import plot_activation, plot_conv_step
+from .viz import plot_activation, plot_conv_step, plot_output_size, window_coverage
 
 
 def conv_explorer(image, filters, *, stride=1):
@@ -97,3 +97,80 @@ def activation_explorer(x=None):
 
     out = widgets.interactive_output(draw, {"name": name, "alpha": alpha})
     return widgets.VBox([widgets.HBox([name, alpha]), out])
+
+
+def output_size_text(H, R, padding=0, stride=1, dilation=1) -> str:
+    """The output-size formula worked out for one axis, and whether the stride fits.
+
+    Parameters
+    ----------
+    H, R, padding, stride, dilation : int
+        As in ``cnnlib.counting.conv_output_size``.
+
+    Returns
+    -------
+    str
+        Two lines: E = floor((H + 2P - D(R - 1) - 1) / U) + 1 with the numbers put in, then
+        "fits", or why not: the strict mode's message (rows past the last window skipped), rows
+        inside that no window reads (a stride wider than a window or than the gap between
+        dilated taps), or a filter larger than the padded input.
+
+    Examples
+    --------
+    >>> print(output_size_text(7, 3, stride=2))
+    E = floor((7 + 2*0 - 1*(3 - 1) - 1) / 2) + 1 = floor(4 / 2) + 1 = 3
+    fits: the last window ends at the padded input's edge; every row is read
+    """
+    try:
+        E = conv_output_size(H, R, padding, stride, dilation)
+    except ValueError as exc:
+        return f"does not fit: {exc}"
+    reach = H + 2 * padding - dilation * (R - 1) - 1
+    lines = [f"E = floor(({H} + 2*{padding} - {dilation}*({R} - 1) - 1) / {stride}) + 1 "
+             f"= floor({reach} / {stride}) + 1 = {E}"]
+    try:
+        conv_output_size(H, R, padding, stride, dilation, strict=True)
+    except ValueError as exc:
+        lines.append(f"does not fit (strict mode): {exc}")
+    coverage = window_coverage(H, R, padding, stride, dilation)
+    gaps = int(np.count_nonzero(coverage[: stride * (E - 1) + dilation * (R - 1) + 1] == 0))
+    if gaps:
+        lines.append(f"{gaps} row(s) inside are never read: stride {stride} steps over them "
+                     f"(a window, or the gap between dilated taps, is narrower than the stride)")
+    if len(lines) == 1:
+        lines.append("fits: the last window ends at the padded input's edge; every row is read")
+    return "\n".join(lines)
+
+
+def output_size_explorer(H=7, R=3, padding=0, stride=1, dilation=1):
+    """Sliders for H, R, padding, stride and dilation over ``viz.plot_output_size``.
+
+    Parameters
+    ----------
+    H, R, padding, stride, dilation : int
+        Starting values (the lecture's 7 x 7 input and 3 x 3 filter by default).
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The sliders, then ``output_size_text`` and the figure with the last window drawn (no
+        figure when the filter does not fit at all).
+    """
+    def slider(name, value, lo, hi):
+        return widgets.IntSlider(value=as_int(value, name, lo), min=lo, max=max(hi, value), description=name,
+                                 continuous_update=False)
+
+    controls = {"H": slider("H", H, 1, 16), "R": slider("R", R, 1, 7),
+                "padding": slider("padding", padding, 0, 3), "stride": slider("stride", stride, 1, 4),
+                "dilation": slider("dilation", dilation, 1, 3)}
+
+    def draw(H, R, padding, stride, dilation):
+        text = output_size_text(H, R, padding, stride, dilation)
+        print(text)
+        if not text.startswith("does not fit:"):
+            plot_output_size(H, R, padding=padding, stride=stride, dilation=dilation, window=(-1, -1))
+            plt.show()
+
+    out = widgets.interactive_output(draw, controls)
+    sliders = list(controls.values())
+    return widgets.VBox([widgets.HBox(sliders[:3]), widgets.HBox(sliders[3:]), out])

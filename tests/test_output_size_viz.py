@@ -1,0 +1,102 @@
+"""The output-size picture and explorer: window_coverage, plot_output_size, output_size_text."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_array_equal
+
+from cnnlib.layers import conv2d
+from cnnlib.viz import plot_output_size, window_coverage
+from cnnlib.widgets import output_size_explorer, output_size_text
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@st.composite
+def size_cases(draw):
+    R, D, P, U = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(0, 2)), draw(st.integers(1, 4))
+    H = draw(st.integers(max(1, D * (R - 1) + 1 - 2 * P), 12))
+    return H, R, P, U, D
+
+
+@settings(max_examples=100, deadline=None)
+@given(size_cases())
+def test_coverage_is_what_conv2d_reads(case):
+    # the gradient of sum(conv2d(x, ones)) with respect to padded row r is the number of taps reading it
+    H, R, P, U, D = case
+    coverage = window_coverage(H, R, P, U, D)
+    n = H + 2 * P
+    reads = np.zeros(n, dtype=int)
+    for r in range(n):
+        x = np.zeros((1, 1, n, 1))
+        x[0, 0, r, 0] = 1.0
+        reads[r] = conv2d(x, np.ones((1, 1, R, 1)), stride=(U, 1), dilation=(D, 1)).sum()
+    assert_array_equal(coverage, reads)
+
+
+def test_coverage_of_the_slides():
+    assert window_coverage(7, 3).tolist() == [1, 2, 3, 3, 3, 2, 1]
+    assert window_coverage(7, 3, padding=1).tolist() == [1, 2, 3, 3, 3, 3, 3, 2, 1]
+    assert window_coverage(7, 3, stride=3)[-1] == 0  # the stride skips the last row
+
+
+def test_plot_output_size_marks_padding_window_and_skipped_cells():
+    fig = plot_output_size(7, 3, padding=1, stride=3, window=(-1, 0))
+    ax_in, ax_out = fig.axes
+    rgb = ax_in.images[0].get_array()
+    assert rgb.shape == (9, 9, 3)
+    orange = np.all(np.isclose(rgb, matplotlib.colors.to_rgb("tab:orange")), axis=-1)
+    assert_array_equal(np.argwhere(orange)[[0, -1]], [[6, 0], [8, 2]])  # last row of windows, first column
+    assert sum(t.get_text() == "0" for t in ax_in.texts) == 9 * 9 - 7 * 7  # one per padding cell
+    hatched = [p for p in ax_in.patches if p.get_hatch()]
+    assert len(hatched) == 0  # (9 - 3) = 6 is a multiple of 3: every row and column is read
+    assert ax_out.images[0].get_array().shape == (3, 3, 3)
+    assert "O[2][0]" in ax_out.get_title()
+    skipped = plot_output_size(7, 3, stride=3).axes[0]
+    assert len([p for p in skipped.patches if p.get_hatch()]) == 7 + 7 - 1  # last row and last column
+
+
+def test_plot_output_size_checks_the_window():
+    with pytest.raises(ValueError, match=r"window must index the 5 x 5 output"):
+        plot_output_size(7, 3, window=(5, 0))
+    with pytest.raises(ValueError, match="window must be >= -5"):
+        plot_output_size(7, 3, window=(-6, 0))
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, expected",
+    [
+        ((7, 3), {}, ["E = floor((7 + 2*0 - 1*(3 - 1) - 1) / 1) + 1 = floor(4 / 1) + 1 = 5", "fits"]),
+        ((7, 3), {"padding": 1}, ["= floor(6 / 1) + 1 = 7", "fits"]),
+        ((7, 3), {"stride": 2}, ["= floor(4 / 2) + 1 = 3", "fits"]),
+        ((32, 5), {}, ["= 28", "fits"]),
+        ((7, 3), {"stride": 3}, ["= floor(4 / 3) + 1 = 2", "does not fit (strict mode): stride=3"]),
+        ((7, 1), {"stride": 2}, ["= 4", "3 row(s) inside are never read: stride 2"]),
+        ((7, 3), {"padding": 1, "stride": 2, "dilation": 2}, ["= 3", "4 row(s) inside are never read"]),
+        ((3, 7), {}, ["does not fit: the filter (R=7, dilation 1, spanning 7) is larger"]),
+    ],
+)
+def test_output_size_text(args, kwargs, expected):
+    lines = output_size_text(*args, **kwargs).splitlines()
+    assert len(lines) == len(expected)
+    for line, start in zip(lines, expected, strict=True):
+        assert start in line and (line.startswith(start) or start.startswith("="))
+
+
+def test_explorer_builds_with_the_lecture_defaults():
+    box = output_size_explorer()
+    sliders = [w for row in box.children[:2] for w in row.children]
+    assert [(s.description, s.value) for s in sliders] == [
+        ("H", 7), ("R", 3), ("padding", 0), ("stride", 1), ("dilation", 1)]
+    assert isinstance(box.children[2], widgets.Output)
