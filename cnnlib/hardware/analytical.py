@@ -1,0 +1,251 @@
+"""Counting the accesses of a mapped conv layer without running it (fast enough for search).
+
+The rules counted here (and executed, word by word, by ``simulator.simulate``; the two must agree
+exactly) are these. Call the tile a level instance holds an *occupancy* while it stays the same.
+
+1. **Fills (weights, inputs).** When the tile of an operand a level holds changes, the whole new
+   tile is read from the parent (the next outer level holding that operand) and written into the
+   level. Nothing of the old tile is kept, even where a sliding window overlaps it: reuse across
+   consecutive tiles happens only when the tile is exactly the same (the operand is *stationary*
+   while the loops that do not index it run). A tile is the set of distinct words its loops
+   touch, so the input halo inside a tile is read once.
+2. **Partial sums (outputs).** When the output tile changes, the old one is written back to the
+   parent (read here, written there). The new tile is read from the parent only if its psums were
+   updated before (a *revisit*); a first visit starts from zero without any transfer.
+3. **Across the PE array.** A level below the fanout has one instance per PE. One read of the
+   parent serves every PE that needs the same word (*multicast*): the parent reads the distinct
+   words of the union of the PEs' tiles, the PEs write their own copies. Psums written back are
+   added on the way (*spatial reduction*): the PEs' copies are read, the parent writes one word per
+   distinct output. A revisited psum is delivered to one PE; the others start from zero. Each
+   word delivered to or sent from a PE is one NoC transfer.
+4. **MACs.** Each MAC reads a weight and an input from the innermost level holding them, and
+   reads and writes its psum in the innermost level holding outputs. If that level is shared by
+   the array, one access per distinct word per cycle (multicast and spatial reduction again) and
+   every PE's operand counts one NoC transfer.
+5. **Time.** The spatial loops run in parallel: compute cycles = MACs / active PEs (the number of
+   temporal iterations).
+
+Counting rule 1 is what a level *must* move for the order of its loops. Tile changes are counted
+without enumerating them: when loop k is the one that advances (the loops inside it wrap to 0),
+which happens (f_k - 1) times per iteration of the loops outside it, the tile moves by a fixed
+offset; it changes unless that offset is zero in every coordinate of the operand (an input row is
+U e + r, so e advancing while r wraps back can leave the input tile in place).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..counting import ConvShape
+from .arch import OPERANDS, Architecture
+from .mapping import DIMS, RELEVANT, Mapping, Problem, tile_words
+
+
+@dataclass
+class Counts:
+    """Accesses of a mapped layer.
+
+    Attributes
+    ----------
+    macs : int
+        Multiply-accumulates.
+    steps : int
+        Temporal iterations: compute cycles if every active PE does one MAC per cycle.
+    active_pes : int
+        PEs used by the spatial loops.
+    reads, writes : dict {(level name, operand): int}
+        Words read from and written to each level (summed over its instances).
+    noc : dict {operand: int}
+        Words delivered to or sent from PEs across the array's network.
+    """
+
+    macs: int
+    steps: int
+    active_pes: int
+    reads: dict = field(default_factory=dict)
+    writes: dict = field(default_factory=dict)
+    noc: dict = field(default_factory=dict)
+
+    def accesses(self, level: str, operand: str | None = None):
+        """Reads + writes of ``level`` (for one operand, or all)."""
+        ops = OPERANDS if operand is None else (operand,)
+        return sum(self.reads.get((level, op), 0) + self.writes.get((level, op), 0) for op in ops)
+
+    def __add__(self, other: Counts) -> Counts:
+        """The counts of two layers (or groups) run one after the other on the same PEs."""
+        merged = [{}, {}, {}]
+        for out, a, b in zip(
+            merged, (self.reads, self.writes, self.noc), (other.reads, other.writes, other.noc), strict=True
+        ):
+            for k in a.keys() | b.keys():
+                out[k] = a.get(k, 0) + b.get(k, 0)
+        return Counts(
+            self.macs + other.macs, self.steps + other.steps, max(self.active_pes, other.active_pes), *merged
+        )
+
+    def scaled(self, groups: int) -> Counts:
+        """The counts of ``groups`` identical groups run one after another."""
+        return Counts(
+            self.macs * groups,
+            self.steps * groups,
+            self.active_pes,
+            {k: v * groups for k, v in self.reads.items()},
+            {k: v * groups for k, v in self.writes.items()},
+            {k: v * groups for k, v in self.noc.items()},
+        )
+
+
+def _add(table, key, value):
+    table[key] = table.get(key, 0) + value
+
+
+def nest_counts(prob: Problem, arch: Architecture, orders, factors, spatial) -> Counts:
+    """Counts of one group from the loop structure; factors may be integer arrays (a batch).
+
+    Parameters
+    ----------
+    prob : Problem
+        Loop bounds (only the stride U is used: the factors define the tiles).
+    arch : Architecture
+    orders : sequence of tuples of dims
+        For each level, its loops from outer to inner.
+    factors : sequence of dicts {dim: int or array}
+        For each level, the factor of each dim listed in its order.
+    spatial : dict {dim: int or array}
+        Spatial factor of each dim (rows times cols).
+
+    Returns
+    -------
+    Counts
+        With int or array entries (broadcast over the batch).
+    """
+    U = prob.U
+    nlev = len(arch.levels)
+    one = np.int64(1)
+    sp = {d: spatial.get(d, one) for d in DIMS}
+    # per-instance extents of each level (tile), and strides of each temporal loop
+    ext = [None] * (nlev + 1)
+    ext[nlev] = {d: one for d in DIMS}
+    loops = []  # (level, dim, factor, stride), outer to inner, per level
+    for lv in range(nlev - 1, -1, -1):
+        below = dict(ext[lv + 1])
+        if lv == arch.fanout:
+            below = {d: below[d] * sp[d] for d in DIMS}
+        level_loops = [(lv, d, factors[lv][d], below[d]) for d in orders[lv]]
+        loops = level_loops + loops
+        ext[lv] = dict(below)
+        for d in orders[lv]:
+            ext[lv][d] = ext[lv][d] * factors[lv][d]
+    steps = math.prod([f for _, _, f, _ in loops]) if loops else one
+    active = math.prod(sp.values())
+    c = Counts(macs=steps * active, steps=steps, active_pes=active)
+
+    for op in OPERANDS:
+        rel = RELEVANT[op]
+        for li in range(1, nlev):
+            if op not in arch.levels[li].holds:
+                continue
+            parent = arch.parent(li, op)
+            outer = [lp for lp in loops if lp[0] < li]
+            occupancies = _occupancies(outer, op, U)
+            mine = tile_words(op, ext[li], U)
+            if arch.per_pe(li) and not arch.per_pe(parent):
+                union = tile_words(op, {d: ext[li][d] * sp[d] for d in DIMS}, U)
+                copies = mine * active
+            elif arch.per_pe(li):
+                union = copies = mine * active
+            else:
+                union = copies = mine
+            crosses = arch.per_pe(li) and not arch.per_pe(parent)
+            pname, name = arch.levels[parent].name, arch.levels[li].name
+            if op == "outputs":
+                distinct = math.prod([f for _, d, f, _ in outer if d in rel]) if outer else one
+                revisits = occupancies - distinct
+                _add(c.reads, (pname, op), revisits * union)
+                _add(c.writes, (name, op), revisits * union)
+                _add(c.reads, (name, op), occupancies * copies)
+                _add(c.writes, (pname, op), occupancies * union)
+                if crosses:
+                    _add(c.noc, op, revisits * union + occupancies * copies)
+            else:
+                _add(c.reads, (pname, op), occupancies * union)
+                _add(c.writes, (name, op), occupancies * copies)
+                if crosses:
+                    _add(c.noc, op, occupancies * copies)
+        inner = arch.innermost(op)
+        name = arch.levels[inner].name
+        if arch.per_pe(inner):
+            per_step = active
+        else:
+            per_step = tile_words(op, sp, U)
+            _add(c.noc, op, c.macs)
+        _add(c.reads, (name, op), steps * per_step)
+        if op == "outputs":
+            _add(c.writes, (name, op), steps * per_step)
+    return c
+
+
+def _occupancies(outer, op: str, U: int):
+    """How many different tiles a level holds in a row (rule 1), given the loops outside it.
+
+    ``outer`` lists (level, dim, factor, stride) from outer to inner.
+    """
+    occupancies = np.int64(1)
+    prefix = np.int64(1)
+    back = {d: 0 for d in DIMS}  # sum of (f - 1) * stride of the loops inside, per dim
+    wraps = []
+    for _, d, f, stride in reversed(outer):
+        wraps.append(dict(back))
+        back[d] = back[d] + (f - 1) * stride
+    wraps.reverse()
+    for (_, d, f, stride), inner in zip(outer, wraps, strict=True):
+        delta = {k: -v for k, v in inner.items()}
+        delta[d] = delta[d] + stride
+        if op == "weights":
+            moved = (delta["M"] != 0) | (delta["C"] != 0) | (delta["R"] != 0) | (delta["S"] != 0)
+        elif op == "outputs":
+            moved = (delta["N"] != 0) | (delta["M"] != 0) | (delta["E"] != 0) | (delta["F"] != 0)
+        else:
+            moved = (
+                (delta["N"] != 0)
+                | (delta["C"] != 0)
+                | (U * delta["E"] + delta["R"] != 0)
+                | (U * delta["F"] + delta["S"] != 0)
+            )
+        occupancies = occupancies + prefix * (f - 1) * moved
+        prefix = prefix * f
+    return occupancies
+
+
+def analyze(mapping: Mapping, layer: ConvShape, arch: Architecture) -> Counts:
+    """Reads and writes per level and operand, NoC transfers, MACs and cycles of ``layer``.
+
+    The mapping is checked first (``Mapping.check``); the counts are of all groups.
+
+    Examples
+    --------
+    >>> from cnnlib.hardware.arch import simple_arch
+    >>> arch = simple_arch(rows=1, cols=1, glb_words=64, rf_words=8)
+    >>> layer = ConvShape(N=1, C=1, H=6, W=1, M=1, R=3, S=1)        # a 1-D convolution, E = 4
+    >>> m = Mapping.build(arch, {"GLB": [("E", 4)], "RF": [("R", 3)]})
+    >>> c = analyze(m, layer, arch)
+    >>> c.macs, c.reads["GLB", "weights"], c.reads["GLB", "inputs"]
+    (12, 12, 12)
+    """
+    prob = mapping.check(layer, arch)
+    orders = [tuple(d for d, _ in lv) for lv in mapping.temporal]
+    factors = [{d: np.int64(f) for d, f in lv} for lv in mapping.temporal]
+    spatial = {d: np.int64(mapping.spatial(d)) for d in DIMS}
+    c = nest_counts(prob, arch, orders, factors, spatial)
+    c = Counts(
+        int(c.macs),
+        int(c.steps),
+        int(c.active_pes),
+        {k: int(v) for k, v in c.reads.items() if v},
+        {k: int(v) for k, v in c.writes.items() if v},
+        {k: int(v) for k, v in c.noc.items() if v},
+    )
+    return c.scaled(prob.groups)
