@@ -49,3 +49,9 @@ def as_pair(value, name: str, minimum: int) -> tuple[int, int]:
         return as_int(value[0], name, minimum), as_int(value[1], name, minimum)
     v = as_int(value, name, minimum)
     return v, v
+
+
+def check_instance(value, cls: type, name: str) -> None:
+    """Raise ``TypeError`` unless ``value`` is a ``cls`` (e.g. a ``ConvShape``)."""
+    if not isinstance(value, cls):
+        raise TypeError(f"{name} must be a {cls.__module__}.{cls.__name__}; got {type(value).__name__}")

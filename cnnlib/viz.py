@@ -406,3 +406,41 @@ def plot_output_size(H, R, *, padding=0, stride=1, dilation=1, window=(0, 0), ax
     out[x, y] = True
     _grid(ax_out, out, "tab:orange", f"output {E} x {E}\nO[{x}][{y}]")
     return ax_in.figure
+
+
+def plot_roofline(ax, machine, points=(), *, color=None, label=None, xlim=(0.1, 1e4)):
+    """Draw one machine's roofline on log-log axes and the layers placed on it.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    machine : cnnlib.hardware.roofline.Machine
+        Its roofs: the bandwidth slope (intensity x bandwidth) up to the ridge point, then the flat
+        compute roof at its peak.
+    points : sequence of cnnlib.hardware.roofline.LayerPoint
+        Layers on this machine (``layer_point``, ``model_points``), drawn at (intensity,
+        attainable): circles for CONV layers, crosses for FC layers (E = F = 1).
+    color : str, optional
+        Colour of the roof and its points.
+    label : str, optional
+        Legend entry of the roof (default: the machine's name).
+    xlim : (float, float)
+        Operational intensities (ops/byte) the roof spans.
+
+    Returns
+    -------
+    matplotlib Axes
+        x: operational intensity (ops/byte); y: attainable performance (GOPS).
+    """
+    x = np.logspace(np.log10(xlim[0]), np.log10(xlim[1]), 200)
+    (line,) = ax.loglog(x, machine.attainable(x) / 1e9, color=color, lw=2, label=label or machine.name)
+    ax.axvline(machine.ridge, color=line.get_color(), ls=":", lw=1)
+    fc = [p for p in points if p.shape.E == p.shape.F == 1]
+    conv = [p for p in points if not (p.shape.E == p.shape.F == 1)]
+    for group, marker in ((conv, "o"), (fc, "x")):
+        if group:
+            ax.scatter([p.intensity for p in group], [p.attainable / 1e9 for p in group],
+                       marker=marker, color=line.get_color(), zorder=3, s=25)
+    ax.set_xlabel("operational intensity (ops / DRAM byte)")
+    ax.set_ylabel("attainable performance (GOPS)")
+    return ax

@@ -6,6 +6,10 @@ Modules, each with one job:
   normalized costs, Horowitz's 45 nm pJ).
 - ``systolic``: a conv layer as a GEMM on a rows x cols systolic array (output, weight and
   input stationary, as in SCALE-Sim): cycles, utilization, mapping efficiency, SRAM traffic.
+- ``reuse``: how many MACs use each weight, input and output of a layer (convolutional,
+  input-fmap and filter reuse).
+- ``roofline``: peak compute and DRAM bandwidth of a machine (measured, TPU-v1-like,
+  Eyeriss-like) and each layer's operational intensity under compulsory traffic.
 
 Import what you need from the module, e.g. ``from cnnlib.hardware.energy import horowitz_pj``.
 """

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from .._checks import as_int, as_pair
+from .._checks import as_int, as_pair, check_instance
 from ..counting import ConvShape, conv_output_size
 
 DATAFLOWS = ("os", "ws", "is")
@@ -246,8 +246,7 @@ def layer(shape: ConvShape, array, dataflow) -> SystolicResult:
     >>> f"mapping {r.mapping_efficiency:.3f}, utilization {r.utilization:.4f}"
     'mapping 0.977, utilization 0.0025'
     """
-    if not isinstance(shape, ConvShape):
-        raise TypeError(f"shape must be a cnnlib.counting.ConvShape; got {type(shape).__name__}")
+    check_instance(shape, ConvShape, "shape")
     return gemm(
         shape.N * shape.E * shape.F,
         shape.R * shape.S * (shape.C // shape.groups),
