@@ -1,11 +1,16 @@
 """Interactive explorers for the notebooks (ipywidgets): each returns a widget to display.
 
 Each function builds its controls, redraws a ``cnnlib.viz`` figure when a control changes and
-returns the widget box (the last expression of a notebook cell displays it). Widgets need a
-live kernel, so a notebook shows the same figure statically first and the explorer after it.
+returns the widget box (the last expression of a notebook cell displays it). The figure is
+rendered to PNG into an ``ipywidgets.Image`` rather than displayed as cell output, so a cell
+holding an explorer has the same stored output with or without a widget front end (nbval).
+Widgets need a live kernel: a notebook shows the same figure statically first.
 """
 
 from __future__ import annotations
+
+import html
+import io
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -15,6 +20,23 @@ from . import activations
 from ._checks import as_float_array, as_int, check_ndim
 from .counting import conv_output_size
 from .viz import plot_activation, plot_conv_step, plot_output_size, window_coverage
+
+
+def _explorer(draw, controls):
+    """Controls above a PNG of the figure ``draw(**values)`` returns, redrawn on every change."""
+    image = widgets.Image(format="png")
+
+    def update(_=None):
+        fig = draw(**{name: control.value for name, control in controls.items()})
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        plt.close(fig)
+        image.value = buf.getvalue()
+
+    for control in controls.values():
+        control.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.HBox(list(controls.values())), image])
 
 
 def conv_explorer(image, filters, *, stride=1):
@@ -32,8 +54,8 @@ def conv_explorer(image, filters, *, stride=1):
     Returns
     -------
     ipywidgets.VBox
-        A filter menu and sliders for the output row x and column y above
-        ``viz.plot_conv_step(image, filters[name], x, y)``.
+        A filter menu and sliders for the output row x and column y (an HBox), above an
+        ``ipywidgets.Image`` of ``viz.plot_conv_step(image, filters[name], x, y)``.
     """
     image = as_float_array(image, "image")
     check_ndim(image, 2, "image", "(H, W)")
@@ -52,11 +74,9 @@ def conv_explorer(image, filters, *, stride=1):
     y = widgets.IntSlider(value=F // 2, min=0, max=F - 1, description="y (column)", continuous_update=False)
 
     def draw(name, x, y):
-        plot_conv_step(image, filters[name], x, y, stride=U)
-        plt.show()
+        return plot_conv_step(image, filters[name], x, y, stride=U)
 
-    out = widgets.interactive_output(draw, {"name": name, "x": x, "y": y})
-    return widgets.VBox([widgets.HBox([name, x, y]), out])
+    return _explorer(draw, {"name": name, "x": x, "y": y})
 
 
 #: Default alpha of each activation that has one (the lecture's leaky ReLU example, ELU's usual 1).
@@ -74,7 +94,8 @@ def activation_explorer(x=None):
     Returns
     -------
     ipywidgets.VBox
-        A menu (leaky_relu, elu) and an alpha slider above ``viz.plot_activation``.
+        A menu (leaky_relu, elu) and an alpha slider (an HBox), above an ``ipywidgets.Image``
+        of ``viz.plot_activation``.
     """
     x = np.linspace(-4, 4, 401) if x is None else as_float_array(x, "x")
     check_ndim(x, 1, "x", "(K,)")
@@ -91,12 +112,11 @@ def activation_explorer(x=None):
 
     def draw(name, alpha):
         f, df = activations.get(name)
-        _, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
+        fig, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
         plot_activation(ax, x, f(x, alpha=alpha), df(x, alpha=alpha), title=f"{name}, alpha = {alpha:.2f}")
-        plt.show()
+        return fig
 
-    out = widgets.interactive_output(draw, {"name": name, "alpha": alpha})
-    return widgets.VBox([widgets.HBox([name, alpha]), out])
+    return _explorer(draw, {"name": name, "alpha": alpha})
 
 
 def output_size_text(H, R, padding=0, stride=1, dilation=1) -> str:
@@ -153,24 +173,66 @@ def output_size_explorer(H=7, R=3, padding=0, stride=1, dilation=1):
     Returns
     -------
     ipywidgets.VBox
-        The sliders, then ``output_size_text`` and the figure with the last window drawn (no
-        figure when the filter does not fit at all).
+        The sliders (an HBox), ``output_size_text`` (an HTML widget), and an ``ipywidgets.Image``
+        of the figure with the last window drawn (a blank figure when the filter does not fit).
     """
     def slider(name, value, lo, hi):
         return widgets.IntSlider(value=as_int(value, name, lo), min=lo, max=max(hi, value), description=name,
-                                 continuous_update=False)
+                                 continuous_update=False, layout=widgets.Layout(width="220px"))
 
     controls = {"H": slider("H", H, 1, 16), "R": slider("R", R, 1, 7),
                 "padding": slider("padding", padding, 0, 3), "stride": slider("stride", stride, 1, 4),
                 "dilation": slider("dilation", dilation, 1, 3)}
+    text = widgets.HTML()
 
     def draw(H, R, padding, stride, dilation):
-        text = output_size_text(H, R, padding, stride, dilation)
-        print(text)
-        if not text.startswith("does not fit:"):
-            plot_output_size(H, R, padding=padding, stride=stride, dilation=dilation, window=(-1, -1))
-            plt.show()
+        report = output_size_text(H, R, padding, stride, dilation)
+        text.value = f"<pre>{html.escape(report)}</pre>"
+        if report.startswith("does not fit:"):
+            return plt.figure(figsize=(8, 0.2))
+        return plot_output_size(H, R, padding=padding, stride=stride, dilation=dilation, window=(-1, -1))
 
-    out = widgets.interactive_output(draw, controls)
-    sliders = list(controls.values())
-    return widgets.VBox([widgets.HBox(sliders[:3]), widgets.HBox(sliders[3:]), out])
+    box = _explorer(draw, controls)
+    box.children = (box.children[0], text, *box.children[1:])
+    return box
+
+
+def systolic_explorer(layers, *, sizes=(16, 32, 64, 128, 256), size=128, dataflow="ws"):
+    """Pick a layer, a square array and a dataflow; see ``hardware.systolic.layer``'s result.
+
+    Parameters
+    ----------
+    layers : dict of str -> ConvShape
+        The layers to choose from, e.g. ``dict(conv_layers(model, input_shape))``.
+    sizes : sequence of int
+        Array sizes offered (rows = cols).
+    size, dataflow
+        Starting values.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        Two dropdowns and toggle buttons, then the result table and the utilization of each
+        dataflow on the chosen layer and array (an HTML widget).
+    """
+    from .hardware import systolic
+
+    if not layers:
+        raise ValueError("layers must hold at least one (name -> ConvShape) entry; got none")
+    layer = widgets.Dropdown(options=list(layers), description="layer")
+    array = widgets.Dropdown(options=list(sizes), value=size, description="array")
+    flow = widgets.ToggleButtons(options=list(systolic.DATAFLOWS), value=dataflow, description="dataflow")
+    out = widgets.HTML()
+
+    def update(_=None):
+        shape = layers[layer.value]
+        result = systolic.layer(shape, array.value, flow.value)
+        each = ", ".join(
+            f"{df} {systolic.layer(shape, array.value, df).utilization:.1%}" for df in systolic.DATAFLOWS
+        )
+        out.value = f"<pre>{result}\n\nutilization by dataflow: {each}</pre>"
+
+    for control in (layer, array, flow):
+        control.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.HBox([layer, array]), flow, out])

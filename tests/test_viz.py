@@ -116,23 +116,31 @@ def test_ilsvrc_chart_one_bar_per_entry_in_year_order():
     assert ax.get_lines()[0].get_ydata()[0] == 5.1
 
 
+PNG = b"\x89PNG"
+
+
 def test_conv_explorer_sliders_cover_the_output_and_redraw():
     image = np.arange(64.0).reshape(8, 8)
     box = conv_explorer(image, {"box": np.ones((3, 3)), "edge": np.eye(3)}, stride=1)
     menu, x, y = box.children[0].children
-    assert isinstance(box.children[1], widgets.Output)
+    picture = box.children[1]
+    assert isinstance(picture, widgets.Image) and bytes(picture.value).startswith(PNG)
     assert list(menu.options) == ["box", "edge"]
     assert (x.max, y.max) == (5, 5)
-    before = len(plt.get_fignums())
+    before = bytes(picture.value)
     x.value = 0
-    assert len(plt.get_fignums()) == before + 1
+    assert bytes(picture.value).startswith(PNG) and bytes(picture.value) != before
+    assert plt.get_fignums() == []  # every figure drawn was closed
     with pytest.raises(ValueError, match="same shape"):
         conv_explorer(image, {"a": np.ones((3, 3)), "b": np.ones((2, 2))})
 
 
-def test_activation_explorer_resets_alpha_per_function():
+def test_activation_explorer_resets_alpha_per_function_and_redraws():
     box = activation_explorer()
     menu, alpha = box.children[0].children
+    picture = box.children[1]
     assert alpha.value == ALPHA_DEFAULTS["leaky_relu"] == 0.1
+    before = bytes(picture.value)
     menu.value = "elu"
     assert alpha.value == ALPHA_DEFAULTS["elu"] == 1.0
+    assert bytes(picture.value).startswith(PNG) and bytes(picture.value) != before
