@@ -82,6 +82,22 @@ class Module:
             params.update({f"{name}.{k}": v for k, v in child.parameters().items()})
         return params
 
+    def load_parameters(self, arrays) -> Module:
+        """Copy ``arrays`` (a mapping name -> array, e.g. an npz file) into :meth:`parameters`, in place.
+
+        Every parameter must be given, with its shape; other keys of ``arrays`` are ignored.
+        """
+        params = self.parameters()
+        missing = sorted(set(params) - set(arrays))
+        if missing:
+            raise ValueError(f"arrays must hold every parameter of the model; missing {missing}")
+        for name, p in params.items():
+            value = np.asarray(arrays[name])
+            if value.shape != p.shape:
+                raise ValueError(f"arrays[{name!r}] must have shape {p.shape}; got {value.shape}")
+            p[...] = value
+        return self
+
     def own_gradients(self) -> dict[str, np.ndarray]:
         """dL/d(parameter) from the last backward, by the short names of :meth:`own_parameters`."""
         if not self.own_parameters():
