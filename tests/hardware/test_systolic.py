@@ -281,3 +281,17 @@ def test_cli_bad_arguments_exit_2_with_one_line(args, message):
     assert res.returncode == 2
     assert message in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_systolic_explorer_follows_its_controls():
+    from cnnlib.widgets import systolic_explorer
+
+    layers = {"conv": ConvShape(N=1, C=64, H=56, W=56, M=64, R=3, S=3, P=1), "fc": ConvShape.fc(N=1, C=4096, M=1000)}
+    box = systolic_explorer(layers, size=64, dataflow="os")
+    (pick_layer, pick_array), pick_flow, out = box.children[0].children, box.children[1], box.children[2]
+    assert str(layer(layers["conv"], 64, "os")) in out.value
+    pick_layer.value, pick_array.value, pick_flow.value = "fc", 256, "is"
+    assert str(layer(layers["fc"], 256, "is")) in out.value
+    assert f"os {layer(layers['fc'], 256, 'os').utilization:.1%}" in out.value
+    with pytest.raises(ValueError, match="layers must hold at least one"):
+        systolic_explorer({})
