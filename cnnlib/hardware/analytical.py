@@ -140,6 +140,7 @@ def nest_counts(prob: Problem, arch: Architecture, orders, factors, spatial) -> 
         for d in orders[lv]:
             ext[lv][d] = ext[lv][d] * factors[lv][d]
     steps = math.prod([f for _, _, f, _ in loops]) if loops else one
+    loops = [lp for lp in loops if np.any(lp[2] != 1)]  # a loop of 1 iteration changes nothing
     active = math.prod(sp.values())
     c = Counts(macs=steps * active, steps=steps, active_pes=active)
 
@@ -195,26 +196,23 @@ def _occupancies(outer, op: str, U: int):
     """
     occupancies = np.int64(1)
     prefix = np.int64(1)
-    back = {d: 0 for d in DIMS}  # sum of (f - 1) * stride of the loops inside, per dim
+    back = {}  # per dim: sum of (f - 1) * stride of the loops inside the current one
     wraps = []
     for _, d, f, stride in reversed(outer):
         wraps.append(dict(back))
-        back[d] = back[d] + (f - 1) * stride
-    wraps.reverse()
-    for (_, d, f, stride), inner in zip(outer, wraps, strict=True):
+        back[d] = back.get(d, 0) + (f - 1) * stride
+    for (_, d, f, stride), inner in zip(outer, reversed(wraps), strict=True):
         delta = {k: -v for k, v in inner.items()}
-        delta[d] = delta[d] + stride
-        if op == "weights":
-            moved = (delta["M"] != 0) | (delta["C"] != 0) | (delta["R"] != 0) | (delta["S"] != 0)
-        elif op == "outputs":
-            moved = (delta["N"] != 0) | (delta["M"] != 0) | (delta["E"] != 0) | (delta["F"] != 0)
+        delta[d] = delta.get(d, 0) + stride
+        if op == "inputs":  # an input row is U e + r, a column U f + s
+            coords = [delta.get("N", 0), delta.get("C", 0)]
+            coords.append(U * delta.get("E", 0) + delta.get("R", 0))
+            coords.append(U * delta.get("F", 0) + delta.get("S", 0))
         else:
-            moved = (
-                (delta["N"] != 0)
-                | (delta["C"] != 0)
-                | (U * delta["E"] + delta["R"] != 0)
-                | (U * delta["F"] + delta["S"] != 0)
-            )
+            coords = [delta[k] for k in RELEVANT[op] if k in delta]
+        moved = False
+        for x in coords:
+            moved = moved | (x != 0)
         occupancies = occupancies + prefix * (f - 1) * moved
         prefix = prefix * f
     return occupancies

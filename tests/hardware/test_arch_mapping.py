@@ -1,0 +1,129 @@
+import json
+
+import numpy as np
+import pytest
+
+from cnnlib.counting import ConvShape
+from cnnlib.hardware.analytical import analyze
+from cnnlib.hardware.arch import OPERANDS, Architecture, Level, eyeriss_like, simple_arch
+from cnnlib.hardware.mapper import compulsory_words, lower_bound, search
+from cnnlib.hardware.mapping import Mapping
+from cnnlib.hardware.report import evaluate
+from cnnlib.hardware.simulator import simulate
+
+CONV1D = ConvShape(N=1, C=1, H=6, W=1, M=1, R=3, S=1)  # E = 4
+ALEX1 = ConvShape(N=1, C=3, H=227, W=227, M=96, R=11, S=11, U=4)
+
+
+def test_eyeriss_like_matches_the_paper():
+    a = eyeriss_like()
+    assert (a.rows, a.cols, a.pes) == (12, 14, 168)
+    assert a.levels[1].capacity * a.word_bits // 8 == 108 * 1024
+    assert [a.levels[2].capacity_of(op) for op in OPERANDS] == [224, 12, 24]
+    assert "-- 12 x 14 PE array below --" in a.table()
+
+
+@pytest.mark.parametrize(
+    "levels, match",
+    [
+        ((Level("GLB", OPERANDS, 10, 6.0),), "outermost level"),
+        ((Level("DRAM", OPERANDS, None, 200.0), Level("RF", OPERANDS, None, 1.0)), "only the outermost"),
+        (
+            (Level("DRAM", OPERANDS, None, 200.0), Level("GLB", OPERANDS, 10, 6.0), Level("RF", OPERANDS, 20, 1.0)),
+            "levels out of order: RF",
+        ),
+        ((Level("DRAM", OPERANDS, None, 200.0), Level("DRAM", OPERANDS, 10, 6.0)), "distinct"),
+    ],
+)
+def test_inconsistent_architectures_are_refused(levels, match):
+    with pytest.raises(ValueError, match=match):
+        Architecture("bad", levels, rows=1, cols=1, fanout=0)
+
+
+def test_bad_levels_are_refused():
+    with pytest.raises(ValueError, match="capacity must be >= 1"):
+        Level("RF", OPERANDS, 0, 1.0)
+    with pytest.raises(ValueError, match="holds must be distinct operands"):
+        Level("RF", ("weights", "psums"), 8, 1.0)
+    with pytest.raises(ValueError, match="one entry per operand"):
+        Level("RF", ("weights", "inputs"), {"weights": 8}, 1.0)
+    with pytest.raises(ValueError, match="energy must be > 0"):
+        Level("RF", OPERANDS, 8, 0.0)
+    with pytest.raises(ValueError, match="fanout must index a level"):
+        Architecture("bad", (Level("DRAM", OPERANDS, None, 200.0),), rows=1, cols=1, fanout=1)
+
+
+def test_mapping_errors_name_level_dim_and_numbers():
+    arch = simple_arch(rows=2, cols=2, glb_words=64, rf_words=8)
+    with pytest.raises(ValueError, match=r"dim E: the factors multiply to 2 \(GLB 2\) but the layer has E=4"):
+        Mapping.build(arch, {"GLB": [("E", 2)], "RF": [("R", 3)]}).check(CONV1D, arch)
+    with pytest.raises(ValueError, match="spatial rows: E 4 = 4 do not fit the array's 2 rows"):
+        Mapping.build(arch, {"RF": [("R", 3)]}, rows=[("E", 4)]).check(CONV1D, arch)
+    with pytest.raises(ValueError, match=r"level RF: the weights \+ inputs \+ outputs tile needs 13 words"):
+        Mapping.build(arch, {"RF": [("E", 4), ("R", 3)]}).check(CONV1D, arch)
+    with pytest.raises(ValueError, match="unknown dim 'K'"):
+        Mapping.build(arch, {"RF": [("K", 3)]})
+    with pytest.raises(ValueError, match="unknown levels"):
+        Mapping.build(arch, {"L2": [("R", 3)]})
+
+
+def test_weight_vs_output_stationary_by_hand():
+    # one RF of 3 weights, 3 inputs and 1 psum under a GLB: the order of the GLB loops decides
+    arch = simple_arch(rows=1, cols=1, glb_words=64, rf_words=8)
+    layer = ConvShape(N=1, C=1, H=6, W=1, M=2, R=3, S=1)
+    ws = Mapping.build(arch, {"GLB": [("M", 2), ("E", 4)], "RF": [("R", 3)]})  # weights stay over e
+    os_ = Mapping.build(arch, {"GLB": [("E", 4), ("M", 2)], "RF": [("R", 3)]})  # inputs stay over m
+    cw, co = analyze(ws, layer, arch), analyze(os_, layer, arch)
+    assert cw.writes["RF", "weights"] == 2 * 3 and co.writes["RF", "weights"] == 8 * 3
+    assert cw.writes["RF", "inputs"] == 8 * 3 and co.writes["RF", "inputs"] == 4 * 3
+    assert simulate(ws, layer, arch)[1] == cw
+
+
+def test_report_energy_is_counts_times_costs():
+    arch = simple_arch(rows=1, cols=1, glb_words=64, rf_words=8)
+    m = Mapping.build(arch, {"GLB": [("E", 4)], "RF": [("R", 3)]})
+    r = evaluate(m, CONV1D, arch)
+    c = r.counts
+    expected = c.macs * 1 + 2 * sum(c.noc.values())
+    expected += sum(v * {"DRAM": 200, "GLB": 6, "RF": 1}[k[0]] for k, v in c.reads.items())
+    expected += sum(v * {"DRAM": 200, "GLB": 6, "RF": 1}[k[0]] for k, v in c.writes.items())
+    assert r.energy == expected
+    assert sum(sum(row.values()) for row in r.breakdown().values()) == pytest.approx(expected)
+    assert r.utilization == 1.0 and r.cycles >= c.steps
+    d = json.loads(json.dumps(r.to_dict()))
+    assert d["macs"] == 12 and d["accesses"]["GLB"]["weights"]["reads"] == c.reads["GLB", "weights"]
+    assert "for e1 in [0:4)" in d["loop_nest"]
+
+
+def test_groups_are_mapped_one_at_a_time():
+    arch = simple_arch(rows=1, cols=1, glb_words=256, rf_words=32)
+    one = ConvShape(N=1, C=2, H=4, W=4, M=2, R=3, S=3)
+    two = ConvShape(N=1, C=4, H=4, W=4, M=4, R=3, S=3, groups=2)
+    m = Mapping.build(arch, {"GLB": [("M", 2), ("C", 2), ("E", 2), ("F", 2)], "RF": [("R", 3), ("S", 3)]})
+    assert analyze(m, two, arch) == analyze(m, one, arch).scaled(2)
+
+
+def test_mapper_beats_nothing_below_the_lower_bound_and_rs_wins_on_alexnet_conv1():
+    found = {name: search(ALEX1, name) for name in ("ws", "os", "nlr", "rs")}
+    for best in found.values():
+        best.mapping.check(ALEX1, best.report.arch)
+        assert best.energy >= best.lower_bound and best.dram_over_compulsory >= 1
+    assert min(found, key=lambda n: found[n].energy) == "rs"
+    assert found["rs"].report.counts.active_pes == 11 * 11  # R = 11 rows, E = 55 -> 11 columns
+    assert lower_bound(ALEX1, found["rs"].report.arch) == compulsory_words(ALEX1) * 200 + ALEX1.macs
+
+
+def test_two_stage_pruning_finds_the_exhaustive_optimum_on_small_layers():
+    # keep every RF tile: stage 2 then searches every DRAM/GLB/RF split and order pair
+    for layer in (ConvShape(N=1, C=4, H=8, W=8, M=8, R=3, S=3), ConvShape(N=2, C=6, H=7, W=7, M=4, R=3, S=3, P=1)):
+        full = search(layer, "rs", keep=10**6)
+        assert full.evaluated > search(layer, "rs").evaluated
+        assert search(layer, "rs").energy == full.energy
+        assert np.isfinite(full.energy)
+
+
+def test_unknown_dataflow_and_objective():
+    with pytest.raises(ValueError, match="dataflow must be one of"):
+        search(ALEX1, "xs")
+    with pytest.raises(ValueError, match="objective must be"):
+        search(ALEX1, "rs", objective="speed")
