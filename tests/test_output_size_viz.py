@@ -94,9 +94,15 @@ def test_output_size_text(args, kwargs, expected):
         assert start in line and (line.startswith(start) or start.startswith("="))
 
 
-def test_explorer_builds_with_the_lecture_defaults():
+def test_explorer_builds_with_the_lecture_defaults_and_updates():
     box = output_size_explorer()
-    sliders = [w for row in box.children[:2] for w in row.children]
-    assert [(s.description, s.value) for s in sliders] == [
+    sliders, text, image = box.children
+    assert [(s.description, s.value) for s in sliders.children] == [
         ("H", 7), ("R", 3), ("padding", 0), ("stride", 1), ("dilation", 1)]
-    assert isinstance(box.children[2], widgets.Output)
+    assert "floor(4 / 1) + 1 = 5" in text.value and "fits" in text.value
+    assert isinstance(image, widgets.Image) and image.value[:4] == b"\x89PNG"
+    sliders.children[3].value = 3  # stride 3 does not fit a 7 x 7 input
+    assert "does not fit (strict mode): stride=3" in text.value
+    sliders.children[1].value = 7
+    sliders.children[0].value = 5  # a 7 x 7 filter on a 5 x 5 input
+    assert "does not fit: the filter (R=7" in text.value
