@@ -28,6 +28,35 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dataflow", required=True, metavar="os|ws|is")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_systolic)
+    p = sub.add_parser("summary", help="per-layer weights, MACs and activations of a famous CNN")
+    p.add_argument("model", metavar="MODEL", help="a name from cnnlib.models.names(), e.g. alexnet")
+    p.add_argument("--input", metavar="C,H,W", help="input shape (default: the model's own)")
+    p.add_argument("--batch", type=int, default=1, metavar="N", help="batch size (multiplies MACs)")
+    p.add_argument("--convention", default="lecture",
+                   help="what a MAC includes: lecture (default), lecun, torchinfo, fvcore, ptflops")
+    p.add_argument("--bias-adds", action="store_true", help="count each bias add as a MAC")
+    p.add_argument("--other-ops", action="store_true",
+                   help="count pooling, batch-norm, activation and LRN operations as MACs")
+    p.add_argument("--variant", choices=("v1", "v1.5"), help="ResNet: stride on the 1x1 (v1) or 3x3 (v1.5)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=_cmd_summary)
+    p = sub.add_parser(
+        "map",
+        help="map a CNN layer onto the Eyeriss-like accelerator with a dataflow (best mapping found)",
+        description="The mapper's best mapping of one CONV/FC layer for a dataflow: loop nest, MACs, "
+        "accesses and energy per level and operand, cycles and utilization.",
+        epilog="JSON keys: model, layer_name, dataflow, layer {N,C,H,W,M,R,S,U,P,groups}, arch, loop_nest, "
+        "macs, accesses {level: {weights|inputs|outputs: {reads, writes}}}, noc {operand: words}, "
+        "energy {total, per_mac, unit, per_level {level}, noc, mac}, cycles {total, compute, "
+        "bandwidth {level}}, utilization, effective_utilization, active_pes, pes, lower_bound, "
+        "above_bound (energy / lower bound). Energies are in multiples of one MAC's energy.",
+    )
+    p.add_argument("model", metavar="MODEL", help="a name from cnnlib.models.names(), e.g. vgg16")
+    p.add_argument("--layer", required=True, metavar="NAME", help="a CONV or FC layer name, e.g. conv1")
+    p.add_argument("--dataflow", default="rs", choices=("ws", "os", "nlr", "rs"))
+    p.add_argument("--objective", default="energy", choices=("energy", "edp"))
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=_cmd_map)
     return parser
 
 
@@ -58,6 +87,52 @@ def _cmd_systolic(args) -> None:
         args.dataflow,
     )
     print(json.dumps(result.to_dict(), indent=2) if args.json else result)
+
+
+def _cmd_summary(args) -> None:
+    import dataclasses
+    import json
+
+    from . import models
+    from .counting import get_convention, summary
+
+    convention = get_convention(args.convention)
+    if args.bias_adds or args.other_ops:
+        convention = dataclasses.replace(convention, bias_adds=convention.bias_adds or args.bias_adds,
+                                         other_ops=convention.other_ops or args.other_ops)
+    shape = models.input_shape(args.model)  # raises, listing the names, for an unknown model
+    if args.input is not None:
+        shape = tuple(_ints(args.input, "--input", 3))
+    kwargs = {}
+    if args.variant is not None:
+        if not args.model.startswith("resnet"):
+            raise ValueError(f"--variant applies to the ResNets only; got model {args.model!r}")
+        kwargs["variant"] = args.variant
+    result = summary(models.get(args.model, **kwargs), shape, N=args.batch, convention=convention)
+    print(json.dumps({"model": args.model, **result.to_dict()}, indent=2) if args.json else result)
+
+
+def _cmd_map(args) -> None:
+    import json
+
+    from . import models
+    from .counting import conv_layers
+    from .hardware.mapper import search
+
+    layers = dict(conv_layers(models.get(args.model), models.input_shape(args.model)))
+    if args.layer not in layers:
+        known = ", ".join(layers)
+        raise ValueError(f"--layer must be a CONV/FC layer of {args.model}: {known}; got {args.layer!r}")
+    best = search(layers[args.layer], args.dataflow, args.objective)
+    r = best.report
+    if args.json:
+        head = {"model": args.model, "layer_name": args.layer, "dataflow": args.dataflow}
+        tail = {"lower_bound": best.lower_bound, "above_bound": best.above_bound}
+        print(json.dumps({**head, **r.to_dict(), **tail}, indent=2))
+        return
+    print(f"{args.model} {args.layer}: {r.layer}, {r.macs:,} MACs, dataflow {args.dataflow}")
+    print(r.arch.table(), "", r.mapping.loop_nest(r.layer, r.arch), "", r.table(), sep="\n")
+    print(f"lower bound (compulsory DRAM traffic + MACs) {best.lower_bound:,.0f}: x{best.above_bound:.2f}")
 
 
 def main(argv=None) -> int:

@@ -224,7 +224,7 @@ class Mapping:
                 )
         return prob
 
-    def loop_nest(self, layer: ConvShape | None = None) -> str:
+    def loop_nest(self, layer: ConvShape | None = None, arch: Architecture | None = None) -> str:
         """The mapping as an indented loop nest, Timeloop-style, outermost level first.
 
         Loop variables carry the level's depth (m2 at the outermost of three levels, m0 at the
@@ -238,9 +238,8 @@ class Mapping:
             header = name
             if layer is not None and i > 0:
                 ext = self.extents(i)
-                words = ", ".join(
-                    f"{op[0].upper()} {int(tile_words(op, ext, layer.U))}" for op in OPERANDS
-                )
+                held = OPERANDS if arch is None else arch.levels[i].holds
+                words = ", ".join(f"{op[0].upper()} {int(tile_words(op, ext, layer.U))}" for op in held)
                 header += f"  (tile per instance: {words} words)"
             lines.append(indent + header)
             indent += "  "

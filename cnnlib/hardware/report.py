@@ -140,7 +140,7 @@ class Report:
                 k: getattr(self.layer, k) for k in ("N", "C", "H", "W", "M", "R", "S", "U", "P", "groups")
             },
             "arch": self.arch.name,
-            "loop_nest": self.mapping.loop_nest(self.layer),
+            "loop_nest": self.mapping.loop_nest(self.layer, self.arch),
             "macs": c.macs,
             "accesses": {
                 lv.name: {
