@@ -444,3 +444,37 @@ def plot_roofline(ax, machine, points=(), *, color=None, label=None, xlim=(0.1, 
     ax.set_xlabel("operational intensity (ops / DRAM byte)")
     ax.set_ylabel("attainable performance (GOPS)")
     return ax
+
+
+def plot_layer_counts(summary, ax=None, *, title=None):
+    """Weights and MACs of each CONV and FC layer of a network, as bars on a log scale.
+
+    Parameters
+    ----------
+    summary : cnnlib.counting.Summary
+        The network's table (``cnnlib.counting.summary``); its MACs follow its convention.
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure if omitted.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One pair of bars per layer (weights, MACs), FC layers hatched.
+    """
+    rows = [r for r in summary.rows if r.kind]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(6, 0.35 * len(rows) + 2), 3.5), layout="constrained")
+    pos = np.arange(len(rows))
+    hatch = ["//" if r.kind == "FC" else None for r in rows]
+    ax.bar(pos - 0.2, [r.weights for r in rows], 0.4, color="tab:orange", hatch=hatch, label="weights")
+    ax.bar(pos + 0.2, [r.macs for r in rows], 0.4, color="tab:blue", hatch=hatch, label="MACs")
+    ax.set_yscale("log")
+    ax.set_xticks(pos, [r.name for r in rows], rotation=90, fontsize=7 if len(rows) > 12 else 9)
+    ax.set_xlim(-0.7, len(rows) - 0.3)
+    ax.legend(handles=[*ax.get_legend_handles_labels()[0], Patch(facecolor="white", edgecolor="k",
+                                                                  hatch="//", label="FC layer")])
+    ax.set_ylabel("per image (log scale)")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -133,11 +133,6 @@ def test_c3_connection_table():
     assert moved.tolist() == t[:, 0].tolist()
 
 
-def test_lenet5_pretrained_needs_the_weights_file():
-    with pytest.raises(ValueError, match="lenet5.npz"):
-        models.lenet5(pretrained=True)
-
-
 # --- AlexNet -----------------------------------------------------------------------------------
 
 ALEXNET = {  # layer: (weights, MACs), the slide's L1-L8
@@ -290,3 +285,13 @@ def test_residual_block_identity_and_projection():
 def test_resnet_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_plot_layer_counts():
+    from cnnlib.viz import plot_layer_counts
+
+    ax = plot_layer_counts(summ("alexnet"), title="AlexNet")
+    weights, macs = ax.containers
+    assert [b.get_height() for b in weights] == [w for w, _ in ALEXNET.values()]
+    assert [b.get_height() for b in macs] == [m for _, m in ALEXNET.values()]
+    assert ax.get_yscale() == "log" and [t.get_text() for t in ax.get_xticklabels()] == list(ALEXNET)
