@@ -21,12 +21,18 @@ Where this definition departs from the paper, and why:
   is ``f5``, a Linear layer after a Flatten (same weights and MACs).
 - Output: the paper's output layer is 10 Euclidean RBF units with hand-chosen, fixed 84-long
   codes; here it is a Linear layer (84 x 10 weights + 10 biases), the modern choice.
+
+Input: the paper pads MNIST's 28x28 digits to 32x32 and maps grey levels so that the
+background is -0.1 and full ink 1.175 (mean about 0, variance about 1); :func:`mnist_input`
+does the same, and ``LeNet5.predict`` applies it to raw uint8 digits.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .._checks import as_float_array
+from ..activations import softmax
 from ..nn import Activation, AvgPool2d, Conv2d, Flatten, Linear, Sequential
 from ._seeds import seed_stream
 
@@ -54,6 +60,56 @@ C3_CONNECTIONS = _c3_table()
 C3_CONNECTIONS.setflags(write=False)
 
 
+def mnist_input(images, dtype=np.float32):
+    """MNIST digits as LeNet-5's input: pad 28x28 to 32x32 and map grey 0 ... 255 to -0.1 ... 1.175.
+
+    Parameters
+    ----------
+    images : array (N, 28, 28) or (28, 28)
+        Grey levels 0 (background) to 255 (ink), uint8 or float.
+    dtype : float32 or float64
+
+    Returns
+    -------
+    array (N, 1, 32, 32)
+        A (28, 28) image gives N = 1.
+
+    Examples
+    --------
+    >>> x = mnist_input(np.full((28, 28), 255, dtype=np.uint8))
+    >>> x.shape, round(float(x[0, 0, 0, 0]), 3), round(float(x[0, 0, 2, 2]), 3)
+    ((1, 1, 32, 32), -0.1, 1.175)
+    """
+    x = as_float_array(images, "images")
+    if x.ndim == 2:
+        x = x[None]
+    if x.ndim != 3 or x.shape[1:] != (28, 28):
+        raise ValueError(f"images must be MNIST digits (N, 28, 28) or (28, 28); got shape {x.shape}")
+    if x.size and (x.min() < 0 or x.max() > 255):
+        raise ValueError(f"images must hold grey levels 0 ... 255; got {x.min()} ... {x.max()}")
+    x = (x / 255 * 1.275 - 0.1).astype(dtype)
+    return np.pad(x, ((0, 0), (2, 2), (2, 2)), constant_values=dtype(-0.1))[:, None]
+
+
+class LeNet5(Sequential):
+    """LeNet-5, a :class:`~cnnlib.nn.Sequential` that also reads raw MNIST digits."""
+
+    def predict_proba(self, images):
+        """Class probabilities (softmax of the scores): digits (N, 28, 28) -> (N, 10), (28, 28) -> (10,)."""
+        x = mnist_input(images, dtype=self["c1"].w.dtype)
+        training = self.training
+        try:
+            p = softmax(self.eval()(x), axis=1)
+        finally:
+            self.train(training)
+        return p[0] if np.ndim(images) == 2 else p
+
+    def predict(self, images):
+        """Predicted digits of uint8 MNIST images: (N, 28, 28) -> int array (N,); (28, 28) -> int."""
+        labels = self.predict_proba(images).argmax(axis=-1)
+        return int(labels) if labels.ndim == 0 else labels
+
+
 def lenet5(pretrained=False, *, sparse_c3=False, activation="tanh", seed=0, dtype=np.float32):
     """LeNet-5 on a 32x32x1 input: 2 CONV, 2 POOL, 3 FC (the slide counts the output FC apart).
 
@@ -63,7 +119,8 @@ def lenet5(pretrained=False, *, sparse_c3=False, activation="tanh", seed=0, dtyp
     Parameters
     ----------
     pretrained : bool
-        Load the trained weights shipped in ``data/lenet5.npz`` (full C3 only).
+        Load the trained weights shipped in ``data/lenet5.npz`` (full C3 and tanh, the
+        defaults; trained by ``python -m cnnlib.train lenet5``, see data/README.md).
     sparse_c3 : bool
         Connect C3 as in the 1998 paper (:data:`C3_CONNECTIONS`) instead of fully.
     activation : str
@@ -74,13 +131,15 @@ def lenet5(pretrained=False, *, sparse_c3=False, activation="tanh", seed=0, dtyp
 
     Returns
     -------
-    Sequential
-        Input (N, 1, 32, 32), output (N, 10) class scores.
+    LeNet5
+        A Sequential: input (N, 1, 32, 32), output (N, 10) class scores; ``predict(images)``
+        takes raw uint8 MNIST digits (N, 28, 28) and returns their labels.
     """
-    if pretrained:
-        raise ValueError("pretrained=True needs the trained weights data/lenet5.npz, not shipped yet")
+    if pretrained and (sparse_c3 or activation != "tanh"):
+        raise ValueError("pretrained=True needs the trained network's sparse_c3=False and activation='tanh'; "
+                         f"got sparse_c3={sparse_c3}, activation={activation!r}")
     s = seed_stream(seed)
-    return Sequential(
+    model = LeNet5(
         ("c1", Conv2d(1, 6, 5, seed=next(s), dtype=dtype)),
         ("a1", Activation(activation)),
         ("s2", AvgPool2d(2)),
@@ -95,3 +154,8 @@ def lenet5(pretrained=False, *, sparse_c3=False, activation="tanh", seed=0, dtyp
         ("a6", Activation(activation)),
         ("output", Linear(84, 10, seed=next(s), dtype=dtype)),
     )
+    if pretrained:
+        from ..data import load_npz
+
+        model.load_parameters(load_npz("lenet5.npz"))
+    return model

@@ -1,0 +1,60 @@
+"""LeNet-5 reading raw MNIST digits: preprocessing, predict, and the shipped trained weights."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from cnnlib import models
+from cnnlib.data import load_mnist
+from cnnlib.models.lenet import mnist_input
+from cnnlib.train import LENET5_RECIPE, lenet5_split, stratified_split
+
+
+def test_mnist_input_pads_and_scales_like_the_paper():
+    digits = np.zeros((3, 28, 28), np.uint8)
+    digits[:, 10:18, 13:15] = 255
+    x = mnist_input(digits)
+    assert x.shape == (3, 1, 32, 32) and x.dtype == np.float32
+    assert_allclose(x[:, 0, :2], -0.1)  # padding is background
+    assert_allclose(x[0, 0, 12:20, 15:17], 1.175, rtol=1e-6)
+    assert mnist_input(digits[0], dtype=np.float64).shape == (1, 1, 32, 32)
+
+
+@pytest.mark.parametrize(
+    "images, message",
+    [
+        (np.zeros((2, 32, 32)), r"images must be MNIST digits \(N, 28, 28\) or \(28, 28\); got shape \(2, 32, 32\)"),
+        (np.full((28, 28), 300.0), r"images must hold grey levels 0 ... 255; got 300.0 ... 300.0"),
+    ],
+)
+def test_mnist_input_bad_images(images, message):
+    with pytest.raises(ValueError, match=message):
+        mnist_input(images)
+
+
+def test_predict_shapes_and_mode():
+    net = models.lenet5(seed=1)
+    digits = load_mnist()[0][:5]
+    labels = net.predict(digits)
+    assert labels.shape == (5,) and np.issubdtype(labels.dtype, np.integer)
+    assert net.predict(digits[2]) == labels[2] and isinstance(net.predict(digits[2]), int)
+    p = net.predict_proba(digits)
+    assert p.shape == (5, 10) and np.allclose(p.sum(axis=1), 1)
+    net.train()
+    net.predict(digits)
+    assert net.training  # predict restores the mode
+
+
+def test_the_split_is_fixed_stratified_and_disjoint():
+    labels = load_mnist()[1].astype(np.int64)
+    fit, val, test = lenet5_split(labels)
+    assert (len(fit), len(val), len(test)) == (3500, 500, 1000)
+    assert len(set(fit) | set(val) | set(test)) == 5000
+    assert np.bincount(labels[test]).tolist() == [100] * 10
+    assert np.bincount(labels[val]).tolist() == [50] * 10
+    assert_array_equal(test, stratified_split(labels, LENET5_RECIPE["n_test"], 0)[1])
+
+
+def test_pretrained_needs_the_trained_configuration():
+    with pytest.raises(ValueError, match="pretrained=True needs the trained network's sparse_c3=False"):
+        models.lenet5(pretrained=True, activation="sigmoid")
