@@ -88,7 +88,7 @@ def mnist_input(images, dtype=np.float32):
     if x.size and (x.min() < 0 or x.max() > 255):
         raise ValueError(f"images must hold grey levels 0 ... 255; got {x.min()} ... {x.max()}")
     x = (x / 255 * 1.275 - 0.1).astype(dtype)
-    return np.pad(x, ((0, 0), (2, 2), (2, 2)), constant_values=dtype(-0.1))[:, None]
+    return np.pad(x, ((0, 0), (2, 2), (2, 2)), constant_values=-0.1)[:, None]
 
 
 class LeNet5(Sequential):
