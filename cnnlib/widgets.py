@@ -19,7 +19,8 @@ import numpy as np
 from . import activations
 from ._checks import as_float_array, as_int, check_ndim
 from .counting import conv_output_size
-from .viz import plot_activation, plot_conv_step, plot_output_size, window_coverage
+from .layers import avg_pool2d, max_pool2d
+from .viz import plot_activation, plot_conv_step, plot_output_size, show_maps, window_coverage
 
 
 def _explorer(draw, controls):
@@ -236,3 +237,80 @@ def systolic_explorer(layers, *, sizes=(16, 32, 64, 128, 256), size=128, dataflo
         control.observe(update, names="value")
     update()
     return widgets.VBox([widgets.HBox([layer, array]), flow, out])
+
+
+def pooling_explorer(fmap):
+    """Choose max or average pooling, the window size and the stride, and see the pooled map.
+
+    Parameters
+    ----------
+    fmap : array (H, W)
+        One channel of an activation map.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        A menu (max, average) and sliders for the window size R = S and the stride U (0: the
+        window size, the default), above an ``ipywidgets.Image`` of the map and its pooled
+        E x F version.
+    """
+    fmap = as_float_array(fmap, "fmap")
+    check_ndim(fmap, 2, "fmap", "(H, W)")
+    kind = widgets.Dropdown(options=["max", "average"], description="pooling")
+    size = widgets.IntSlider(value=2, min=1, max=min(8, *fmap.shape), description="size R = S",
+                             continuous_update=False)
+    stride = widgets.IntSlider(value=0, min=0, max=8, description="stride (0: = R)", continuous_update=False)
+
+    def draw(kind, size, stride):
+        pool = max_pool2d if kind == "max" else avg_pool2d
+        out = pool(fmap[None, None], size, stride or None)[0, 0]
+        return show_maps([fmap, out], [f"input {fmap.shape[0]} x {fmap.shape[1]}",
+                                       f"{kind} {size} x {size}, stride {stride or size}: "
+                                       f"{out.shape[0]} x {out.shape[1]}"], size=3.5)
+
+    return _explorer(draw, {"kind": kind, "size": size, "stride": stride})
+
+
+def digit_picker(model, images, labels):
+    """Pick a digit and see it with the network's prediction and its ten class probabilities.
+
+    Parameters
+    ----------
+    model : object with ``predict_proba(images)``
+        E.g. ``cnnlib.models.lenet5(pretrained=True)``: uint8 digits (N, 28, 28) -> (N, 10).
+    images : uint8 array (N, 28, 28)
+    labels : int array (N,)
+        The true digits.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        A slider over the N digits, above an ``ipywidgets.Image`` of the digit (titled with its
+        label and the prediction) and a bar chart of the probabilities.
+    """
+    images, labels = np.asarray(images), np.asarray(labels)
+    check_ndim(images, 3, "images", "(N, H, W)")
+    if labels.shape != images.shape[:1]:
+        raise ValueError(f"labels must have shape (N,) = ({len(images)},); got {labels.shape}")
+    probabilities = model.predict_proba(images)
+    index = widgets.IntSlider(value=0, min=0, max=len(images) - 1, description="digit",
+                              continuous_update=False)
+
+    def draw(index):
+        p = probabilities[index]
+        guess = int(p.argmax())
+        fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(7, 3), layout="constrained",
+                                             gridspec_kw={"width_ratios": [1, 1.6]})
+        ax_img.imshow(images[index], cmap="gray_r")
+        ax_img.set_title(f"label {int(labels[index])}, predicted {guess}",
+                         color="black" if guess == labels[index] else "red")
+        ax_img.axis("off")
+        colours = ["tab:green" if k == labels[index] else "tab:gray" for k in range(len(p))]
+        ax_bar.bar(range(len(p)), p, color=colours)
+        ax_bar.set_xticks(range(len(p)))
+        ax_bar.set_ylim(0, 1)
+        ax_bar.set_xlabel("class (green: the true label)")
+        ax_bar.set_ylabel("probability")
+        return fig
+
+    return _explorer(draw, {"index": index})

@@ -58,3 +58,15 @@ def test_the_split_is_fixed_stratified_and_disjoint():
 def test_pretrained_needs_the_trained_configuration():
     with pytest.raises(ValueError, match="pretrained=True needs the trained network's sparse_c3=False"):
         models.lenet5(pretrained=True, activation="sigmoid")
+
+
+def test_digit_picker_shows_each_digit():
+    from cnnlib.widgets import digit_picker
+
+    images, labels = load_mnist()
+    box = digit_picker(models.lenet5(seed=2), images[:4], labels[:4])
+    first = box.children[1].value
+    box.children[0].children[0].value = 3
+    assert box.children[1].value[:4] == b"\x89PNG" and box.children[1].value != first
+    with pytest.raises(ValueError, match=r"labels must have shape \(N,\) = \(4,\)"):
+        digit_picker(models.lenet5(), images[:4], labels[:3])

@@ -116,3 +116,15 @@ def test_bad_arguments_are_named(kwargs, error, message):
 def test_bad_dout_is_named():
     with pytest.raises(ValueError, match=r"dout must have the output's shape \(N, C, E, F\) = \(1, 1, 2, 2\)"):
         max_pool2d_backward(np.ones((1, 1, 3, 3)), np.zeros((1, 1, 4, 4)), 2)
+
+
+def test_pooling_explorer_redraws_for_each_setting():
+    from cnnlib.widgets import pooling_explorer
+
+    box = pooling_explorer(np.random.default_rng(3).random((12, 12)))
+    kind, size, stride = box.children[0].children
+    first = box.children[1].value
+    size.value, stride.value, kind.value = 3, 1, "average"
+    assert box.children[1].value[:4] == b"\x89PNG" and box.children[1].value != first
+    with pytest.raises(ValueError, match=r"fmap must be a 2-D array \(H, W\)"):
+        pooling_explorer(np.zeros((1, 12, 12)))
