@@ -1,3 +1,5 @@
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -5,7 +7,17 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy import signal
 
-from cnnlib.layers import conv2d, conv2d_naive
+from cnnlib.layers import conv, conv2d, conv2d_naive
+
+# conv2d cuts a layer into column-buffer blocks by shape (see conv._blocks) and copies large
+# blocks with two threads. Small test shapes take the default path (whole batch in one block,
+# one thread); these settings force the others.
+PATHS = {
+    "default": {},
+    "one output row per block": {"_BUFFER_BYTES": 1},
+    "a few rows or samples per block": {"_BUFFER_BYTES": 700},
+    "two-thread copy": {"_PARALLEL_COPY_ELEMENTS": 1, "_COPY_POOL": ThreadPoolExecutor(max_workers=1)},
+}
 
 
 def scipy_conv2d(x, w, b, stride, padding, dilation, groups):
@@ -64,6 +76,28 @@ def test_fast_naive_and_scipy_agree(case):
     assert fast.shape == ref.shape
     assert_allclose(fast, ref, rtol=tol, atol=tol)
     assert_allclose(naive, ref, rtol=tol, atol=tol)
+
+
+@settings(max_examples=100, deadline=None)
+@given(conv_cases(), st.sampled_from(sorted(PATHS)))
+def test_every_path_agrees_with_scipy(case, path):
+    x, w, b, stride, padding, dilation, groups = case
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in PATHS[path].items():
+            patch.setattr(conv, name, value)
+        fast = conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    tol = 1e-4 if x.dtype == np.float32 else 1e-10
+    assert_allclose(fast, scipy_conv2d(x, w, b, stride, padding, dilation, groups), rtol=tol, atol=tol)
+
+
+def test_blocks_by_shape():
+    # VGG-16 conv1_2, float32: 576 x 224 values per output row, 8 rows per 4 MiB block
+    assert conv._blocks(1, 224, 576 * 224 * 4)[:2] == [(0, 1, 0, 8), (0, 1, 8, 16)]
+    assert len(conv._blocks(1, 224, 576 * 224 * 4)) == 28
+    # LeNet-5 C3 at N = 64: 150 x 10 values per row, 100 rows of E = 10 fit: 69 samples, so one block
+    assert conv._blocks(64, 10, 150 * 10 * 4) == [(0, 64, 0, 10)]
+    # a row larger than the buffer still makes one-row blocks, sample by sample
+    assert conv._blocks(2, 2, 2**30) == [(0, 1, 0, 1), (0, 1, 1, 2), (1, 2, 0, 1), (1, 2, 1, 2)]
 
 
 def test_lecture_example_shapes():

@@ -1,0 +1,175 @@
+"""Benchmark cnnlib.layers.conv2d against the GEMM it reduces to and against PyTorch.
+
+For every CONV layer of VGG-16 (N = 1, 3 x 224 x 224), AlexNet 2012 (N = 1, 3 x 227 x 227) and
+LeNet-5 (N = 64, 1 x 32 x 32), float32, it times
+
+- ``conv2d`` (no bias);
+- the GEMM of the same shape, ``numpy.matmul`` of (M/groups) x (C/groups R S) by
+  (C/groups R S) x (N E F), once per group: the work im2col reduces the layer to, with no copy;
+- ``torch.nn.functional.conv2d`` with as many threads as BLAS uses, if PyTorch is installed
+  (it is never a dependency of the course; the column is left out without it).
+
+The layer shapes come from the models themselves: ``cnnlib.counting.conv_layers`` lists a
+model's CONV and FC layers as ``ConvShape`` objects, and the CONV ones (``cnnlib.nn.Conv2d``)
+are kept. The weights are the models' own (seeded) initial weights; inputs are seeded normal.
+
+Timing: all methods of a layer run in interleaved rounds after a warm-up call, and each keeps
+its best round (best-of-k), so a burst of load from other processes hurts all methods alike.
+Run with ``make benchmark`` or ``python benchmarks/conv.py [--repeat K] [--threads T]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import sys
+import time
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=7, help="timed rounds per layer (best kept)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS and PyTorch threads; also pins the process to that many CPUs "
+                             "(default: what BLAS picks, unpinned)")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="cpu: process CPU time, steadier on a busy machine (use with --threads 1)")
+    parser.add_argument("--nets", nargs="+", default=["vgg16", "alexnet", "lenet5"],
+                        choices=["vgg16", "alexnet", "lenet5"], help="networks to run")
+    return parser.parse_args(argv)
+
+
+ARGS = parse_args()
+if ARGS.threads is not None:  # before numpy loads BLAS and cnnlib sizes its copy threads
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(ARGS.threads)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: ARGS.threads])
+CLOCK = time.process_time if ARGS.clock == "cpu" else time.perf_counter
+
+import numpy as np  # noqa: E402
+
+from cnnlib import counting, models, nn  # noqa: E402
+from cnnlib.layers import conv2d  # noqa: E402
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+BATCH = {"vgg16": 1, "alexnet": 1, "lenet5": 64}
+TITLE = {"vgg16": "VGG-16", "alexnet": "AlexNet", "lenet5": "LeNet-5"}
+
+
+def blas_threads() -> int:
+    """Threads the loaded OpenBLAS uses (asked through ctypes; falls back to the CPU count)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            libs = {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
+        for path in libs:
+            lib = ctypes.CDLL(path)
+            for name in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
+                         "openblas_get_num_threads"):
+                if hasattr(lib, name):
+                    return int(getattr(lib, name)())
+    except OSError:
+        pass
+    return ARGS.threads or os.cpu_count() or 1
+
+
+def conv_layers(name):
+    """(layer name, ConvShape, weights) of every CONV layer of model ``name``."""
+    model = models.get(name)
+    shape = models.input_shape(name)
+    convs = {qual: layer for qual, layer, _, _ in model.layers(shape) if isinstance(layer, nn.Conv2d)}
+    return [(qual, s, convs[qual].w) for qual, s in counting.conv_layers(model, shape, BATCH[name])
+            if qual in convs]
+
+
+def best_times(fns, repeat):
+    """Best time of each callable over ``repeat`` interleaved rounds, after a warm-up call."""
+    for fn in fns.values():
+        fn()
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeat):
+        for key, fn in fns.items():
+            start = CLOCK()
+            fn()
+            best[key] = min(best[key], CLOCK() - start)
+    return best
+
+
+def time_layer(s, w, rng, repeat):
+    """Times of conv2d, the equivalent GEMM(s) and torch (if present) for one ConvShape."""
+    x = rng.standard_normal((s.N, s.C, s.H, s.W), dtype=np.float32)
+    K = (s.C // s.groups) * s.R * s.S
+    a = rng.standard_normal((s.M // s.groups, K), dtype=np.float32)
+    b = rng.standard_normal((K, s.N * s.E * s.F), dtype=np.float32)
+    c = np.empty((a.shape[0], b.shape[1]), dtype=np.float32)
+    kw = dict(stride=s.U, padding=s.P, groups=s.groups)
+
+    def gemm():
+        for _ in range(s.groups):
+            np.matmul(a, b, out=c)
+
+    fns = {"conv2d": lambda: conv2d(x, w, **kw), "gemm": gemm}
+    if torch is not None:
+        xt, wt = torch.from_numpy(x), torch.from_numpy(w)
+
+        def torch_conv():
+            with torch.no_grad():
+                torch.nn.functional.conv2d(xt, wt, **kw)
+
+        fns["torch"] = torch_conv
+        got = conv2d(x, w, **kw)
+        with torch.no_grad():
+            want = torch.nn.functional.conv2d(xt, wt, **kw).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3 * float(np.abs(want).max()))
+    return best_times(fns, repeat)
+
+
+def geomean(values):
+    return float(np.exp(np.mean(np.log(values))))
+
+
+def main():
+    threads = blas_threads()
+    if torch is not None:
+        torch.set_num_threads(threads)
+    print(f"numpy {np.__version__}, BLAS threads {threads}, "
+          + (f"torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else "no torch")
+          + f", {ARGS.clock} clock, best of {ARGS.repeat}, load average {os.getloadavg()[0]:.2f}")
+    rng = np.random.default_rng(0)
+    header = (f"{'layer':<16}{'N C H -> M RxS/U g':>24}{'conv2d ms':>11}{'GFLOP/s':>9}"
+              f"{'GEMM GFLOP/s':>14}{'conv/GEMM':>11}" + (f"{'conv/torch':>12}" if torch else ""))
+    summary = {}
+    for name in ARGS.nets:
+        print(f"\n{TITLE[name]}\n{header}")
+        gemm_ratios, torch_ratios = [], []
+        for qual, s, w in conv_layers(name):
+            t = time_layer(s, w, rng, ARGS.repeat)
+            flops = 2 * s.macs
+            gemm_ratios.append(t["gemm"] / t["conv2d"])  # conv2d GFLOP/s over GEMM GFLOP/s
+            shape = f"{s.N} {s.C} {s.H} -> {s.M} {s.R}x{s.S}/{s.U} {s.groups}"
+            row = (f"{qual:<16}{shape:>24}{t['conv2d'] * 1e3:>11.2f}{flops / t['conv2d'] / 1e9:>9.1f}"
+                   f"{flops / t['gemm'] / 1e9:>14.1f}{gemm_ratios[-1]:>11.2f}")
+            if torch is not None:
+                torch_ratios.append(t["conv2d"] / t["torch"])  # time ratio: < 1 is faster than torch
+                row += f"{torch_ratios[-1]:>12.2f}"
+            print(row, flush=True)
+        summary[name] = (gemm_ratios, torch_ratios)
+        print(f"{'geometric mean':<40}{'':>20}{'':>14}{geomean(gemm_ratios):>11.2f}"
+              + (f"{geomean(torch_ratios):>12.2f}" if torch_ratios else ""))
+    print("\nconv/GEMM: conv2d's GFLOP/s over the same-shape GEMM's (target >= 0.85 on VGG-16).")
+    if torch is not None:
+        print("conv/torch: conv2d's time over torch's (target <= 1.0 over VGG-16 and AlexNet, "
+              "<= 1.3 on LeNet-5).")
+        big = [r for n in ("vgg16", "alexnet") if n in summary for r in summary[n][1]]
+        if big:
+            print(f"VGG-16 + AlexNet conv/torch geometric mean: {geomean(big):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
