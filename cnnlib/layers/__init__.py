@@ -4,7 +4,7 @@ Forward functions take and return arrays; backward functions take the upstream g
 ``dout`` and return the gradients of the inputs and parameters.
 """
 
-from .conv import conv2d, conv2d_naive
+from .conv import conv2d, conv2d_backward, conv2d_naive
 from .linear import flatten, linear, linear_backward
 from .normalization import (
     batch_norm,
@@ -23,6 +23,7 @@ __all__ = [
     "batch_norm_backward",
     "batch_norm_train",
     "conv2d",
+    "conv2d_backward",
     "conv2d_naive",
     "flatten",
     "fold_batch_norm",
