@@ -149,7 +149,40 @@ class Module:
         return {}
 
 
-class Conv2d(Module):
+class _Weighted(Module):
+    """A layer with weights ``w`` and optional biases ``b`` (Conv2d, Linear).
+
+    The weights are drawn (He-normal, std = sqrt(2 / fan-in), from a seeded generator) the first
+    time they are used, so building VGG-16 only to count its 138M weights or to map its layers
+    on hardware allocates nothing.
+    """
+
+    def _init_weights(self, shape, seed, dtype, bias):
+        self._w_shape, self._seed, self._dtype = shape, seed, dtype
+        self._w = None
+        self.b = np.zeros(shape[0], dtype=dtype) if bias else None
+
+    def _initial_w(self):
+        rng = np.random.default_rng(self._seed)
+        fan_in = int(np.prod(self._w_shape[1:]))
+        return (rng.standard_normal(self._w_shape) * np.sqrt(2 / fan_in)).astype(self._dtype)
+
+    @property
+    def w(self) -> np.ndarray:
+        """The weights, (M, C/groups, R, S) for Conv2d, (M, K) for Linear."""
+        if self._w is None:
+            self._w = self._initial_w()
+        return self._w
+
+    @w.setter
+    def w(self, value):
+        self._w = value
+
+    def own_parameters(self):
+        return {"w": self.w} if self.b is None else {"w": self.w, "b": self.b}
+
+
+class Conv2d(_Weighted):
     """CONV layer: M filters of C/groups x R x S (see :func:`cnnlib.layers.conv2d`).
 
     Parameters
@@ -190,15 +223,11 @@ class Conv2d(Module):
                     f"got shape {mask.shape} with groups={self.groups}"
                 )
             self.mask = mask[:, :, None, None]
-        rng = np.random.default_rng(seed)
-        fan_in = Cg * self.R * self.S
-        self.w = (rng.standard_normal((self.M, Cg, self.R, self.S)) * np.sqrt(2 / fan_in)).astype(dtype)
-        if self.mask is not None:
-            self.w *= self.mask
-        self.b = np.zeros(self.M, dtype=dtype) if bias else None
+        self._init_weights((self.M, Cg, self.R, self.S), seed, dtype, bias)
 
-    def own_parameters(self):
-        return {"w": self.w} if self.b is None else {"w": self.w, "b": self.b}
+    def _initial_w(self):
+        w = super()._initial_w()
+        return w if self.mask is None else w * self.mask
 
     def forward(self, x):
         self._remember(x=x)
@@ -247,17 +276,12 @@ class Conv2d(Module):
         return args
 
 
-class Linear(Module):
+class Linear(_Weighted):
     """FC layer: K inputs to M outputs, w (M, K), b (M,) (see :func:`cnnlib.layers.linear`)."""
 
     def __init__(self, K, M, *, bias=True, seed=0, dtype=np.float32):
         self.K, self.M = as_int(K, "K", 1), as_int(M, "M", 1)
-        rng = np.random.default_rng(seed)
-        self.w = (rng.standard_normal((self.M, self.K)) * np.sqrt(2 / self.K)).astype(dtype)
-        self.b = np.zeros(self.M, dtype=dtype) if bias else None
-
-    def own_parameters(self):
-        return {"w": self.w} if self.b is None else {"w": self.w, "b": self.b}
+        self._init_weights((self.M, self.K), seed, dtype, bias)
 
     def forward(self, x):
         self._remember(x=x)
