@@ -10,7 +10,7 @@ cell whose lines are comments (``# text``); ``# %% tags=["solution"]`` adds tags
 Normalising sets, on every notebook: the python3 kernelspec; slide metadata on every cell
 (a markdown cell opening with ``#`` or ``##`` starts a slide, ``###`` a sub-slide, everything
 else continues the current one, solutions are skipped in slides); solution cells (tag
-``solution``) collapsed; and a navigation line (previous | contents | next) as the second
+``solution``) collapsed; no saved widget state; and a navigation line (previous | contents | next) as the second
 cell, kept in step with the file names.
 """
 
@@ -95,6 +95,7 @@ def normalise(path: Path) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata.pop("widgets", None)  # saved widget state: large, and rebuilt when the cell runs
     nav = _navigation(path)
     if len(nb.cells) > 1 and nb.cells[1].source.startswith(NAV_MARK):
         nb.cells[1].source = nav
