@@ -478,3 +478,40 @@ def plot_layer_counts(summary, ax=None, *, title=None):
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_matrix(ax, a, *, title=None, fmt="{:g}", cmap="Blues", xlabel=None, ylabel=None):
+    """A small matrix drawn as coloured cells with its values written in them.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    a : array (rows, cols)
+        Keep it small (a few hundred cells): every value is written out.
+    title, xlabel, ylabel : str, optional
+    fmt : str
+        Format of each value, e.g. "{:g}" or "{:.1f}".
+    cmap : str
+        Colour map of the cells.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With one text per cell, row-major.
+    """
+    a = as_float_array(a, "a")
+    check_ndim(a, 2, "a", "(rows, cols)")
+    image = ax.imshow(a, cmap=cmap, aspect="equal")
+    for (r, c), v in np.ndenumerate(a):
+        red, green, blue, _ = image.cmap(image.norm(v))
+        dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # white text on dark cells
+        ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=7, color="white" if dark else "black")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=10)
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=9)
+    if ylabel:
+        ax.set_ylabel(ylabel, fontsize=9)
+    return ax

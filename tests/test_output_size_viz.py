@@ -1,4 +1,4 @@
-"""The output-size picture and explorer: window_coverage, plot_output_size, output_size_text."""
+"""Figures of notebooks 03 and 05: window_coverage, plot_output_size, output_size_text, plot_matrix."""
 
 import matplotlib
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
 from cnnlib.layers import conv2d
-from cnnlib.viz import plot_output_size, window_coverage
+from cnnlib.viz import plot_matrix, plot_output_size, window_coverage
 from cnnlib.widgets import output_size_explorer, output_size_text
 
 
@@ -106,3 +106,15 @@ def test_explorer_builds_with_the_lecture_defaults_and_updates():
     sliders.children[1].value = 7
     sliders.children[0].value = 5  # a 7 x 7 filter on a 5 x 5 input
     assert "does not fit: the filter (R=7" in text.value
+
+
+def test_plot_matrix_writes_every_value():
+    a = np.arange(6.0).reshape(2, 3)
+    _, ax = plt.subplots()
+    plot_matrix(ax, a, title="W", fmt="{:.0f}")
+    assert_array_equal(ax.images[0].get_array(), a)
+    assert [t.get_text() for t in ax.texts] == ["0", "1", "2", "3", "4", "5"]
+    assert [t.get_position() for t in ax.texts][:2] == [(0, 0), (1, 0)]  # (column, row)
+    assert ax.get_title() == "W"
+    with pytest.raises(ValueError, match=r"a must be a 2-D array \(rows, cols\)"):
+        plot_matrix(ax, np.zeros(3))
