@@ -184,7 +184,7 @@ def affine_warp(images, angle, zoom, shift):
     Returns
     -------
     float32 array (N, H, W)
-        Pixels that come from outside the input are 0.
+        Pixels that come from outside the input are 0; values stay within the input's range.
 
     Examples
     --------
@@ -216,7 +216,8 @@ def affine_warp(images, angle, zoom, shift):
 
     top = pixel(r0, c0) * (1 - fc) + pixel(r0, c0 + 1) * fc
     bottom = pixel(r0 + 1, c0) * (1 - fc) + pixel(r0 + 1, c0 + 1) * fc
-    return top * (1 - fr) + bottom * fr
+    # each output is a weighted mean of inputs and background: clip away rounding beyond their range
+    return np.clip(top * (1 - fr) + bottom * fr, min(x.min(initial=0), 0), max(x.max(initial=0), 0))
 
 
 def random_affine(images, rng, max_shift=2.0, max_rotation=10.0, max_scale=0.1):

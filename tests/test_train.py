@@ -197,3 +197,9 @@ def test_load_parameters_copies_and_checks():
 def test_training_macs_is_three_forward_passes():
     net = nn.Sequential(nn.Flatten(), tiny_net())
     assert training_macs(net, (1, 4, 4), 10) == 3 * (16 * 8 + 8 * 2) * 10
+
+
+def test_augmented_digits_stay_in_the_grey_range():
+    digits = np.full((64, 28, 28), 255, dtype=np.uint8)
+    warped = random_affine(digits, np.random.default_rng(0))
+    assert warped.min() >= 0 and warped.max() <= 255
