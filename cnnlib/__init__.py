@@ -2,7 +2,8 @@
 
 Modules, in the order the course meets them: ``history`` (ILSVRC results), ``activations``,
 ``approx`` (hardware approximations of activations), ``layers`` (functional forward and
-backward), ``counting`` (output sizes, weights, MACs), ``data`` (checksummed data); ``viz`` and
+backward), ``counting`` (output sizes, weights, MACs, memory, conventions, ``summary`` tables),
+``loopnest`` (the seven-loop convolution in any order, tiled), ``data`` (checksummed data); ``viz`` and
 ``widgets`` draw the notebooks' figures and explorers.
 """
 

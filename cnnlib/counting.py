@@ -2,6 +2,15 @@
 
 N batch, C input channels, H x W input fmap, R x S filter, M filters, E x F output fmap,
 U stride, P padding, D dilation.
+
+- ``conv_output_size``: the one output-size formula (``strict=True`` refuses strides that skip
+  part of the input).
+- ``ConvShape``: a CONV or FC layer's shape; ``LayerCounts`` and ``conv_counts``,
+  ``pool_counts``, ``elementwise_counts``: raw per-sample counts of one layer.
+- ``Convention`` and ``CONVENTIONS``: what a reported "MAC" includes (bias adds, other
+  operations, the batch), and how torchinfo, fvcore and ptflops count; ``memory_bytes``.
+- ``summary``: a per-layer table of a network (text, HTML, JSON); ``conv_layers``: its CONV and
+  FC layers as ConvShapes.
 """
 
 from __future__ import annotations
