@@ -464,7 +464,7 @@ def plot_layer_counts(summary, ax=None, *, title=None):
     """
     rows = [r for r in summary.rows if r.kind]
     if ax is None:
-        _, ax = plt.subplots(figsize=(max(6, 0.35 * len(rows) + 2), 3.5), layout="constrained")
+        _, ax = plt.subplots(figsize=(min(14, max(6, 0.3 * len(rows) + 2)), 3.5), layout="constrained")
     pos = np.arange(len(rows))
     hatch = ["//" if r.kind == "FC" else None for r in rows]
     ax.bar(pos - 0.2, [r.weights for r in rows], 0.4, color="tab:orange", hatch=hatch, label="weights")

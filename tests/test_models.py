@@ -18,7 +18,7 @@ from cnnlib.models.resnet import BLOCKS, block
 
 @cache
 def built(name, **kwargs):
-    """Each model is built once per test session (VGG's 138M random weights take seconds)."""
+    """Each model is built once per test session (its weights are drawn once, on first use)."""
     return models.get(name, **kwargs)
 
 
