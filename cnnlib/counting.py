@@ -184,6 +184,23 @@ class LayerCounts:
         return self.weights + self.biases + self.other_params
 
 
+def weighted_counts(weights: int, M: int, E: int, F: int, inputs: int, bias: bool = True) -> LayerCounts:
+    """Counts of a layer of M filters whose ``weights`` are each used once per output position.
+
+    That is every CONV layer (any stride, padding, dilation or groups) and every FC layer
+    (E = F = 1): MACs = weights x E x F, one bias per filter, M x E x F outputs.
+    """
+    outputs = M * E * F
+    return LayerCounts(
+        weights=weights,
+        biases=M if bias else 0,
+        macs=weights * E * F,
+        bias_adds=outputs if bias else 0,
+        input_activations=inputs,
+        output_activations=outputs,
+    )
+
+
 def conv_counts(shape: ConvShape, bias: bool = True, connected: int | None = None) -> LayerCounts:
     """Counts of a CONV (or FC, as a ConvShape.fc) layer per sample.
 
@@ -191,16 +208,8 @@ def conv_counts(shape: ConvShape, bias: bool = True, connected: int | None = Non
     table is used (LeNet-5's C3); by default every filter sees its C/groups channels.
     """
     pairs = shape.M * (shape.C // shape.groups) if connected is None else connected
-    per_pair = shape.R * shape.S
-    outputs = shape.M * shape.E * shape.F
-    return LayerCounts(
-        weights=pairs * per_pair,
-        biases=shape.M if bias else 0,
-        macs=pairs * per_pair * shape.E * shape.F,
-        bias_adds=outputs if bias else 0,
-        input_activations=shape.C * shape.H * shape.W,
-        output_activations=outputs,
-    )
+    return weighted_counts(pairs * shape.R * shape.S, shape.M, shape.E, shape.F,
+                           shape.C * shape.H * shape.W, bias)
 
 
 def pool_counts(C: int, H: int, W: int, E: int, F: int, R: int, S: int) -> LayerCounts:

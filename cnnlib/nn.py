@@ -28,6 +28,7 @@ from .counting import (
     conv_output_size,
     elementwise_counts,
     pool_counts,
+    weighted_counts,
 )
 
 
@@ -259,9 +260,10 @@ class Conv2d(_Weighted):
                          P=self.padding[0], groups=self.groups)
 
     def counts(self, in_shape):
-        self.output_shape(in_shape)  # validates
-        connected = None if self.mask is None else int(self.mask.sum())
-        return conv_counts(self.conv_shape(in_shape), bias=self.b is not None, connected=connected)
+        M, E, F_ = self.output_shape(in_shape)
+        C, H, W = in_shape
+        pairs = M * (C // self.groups) if self.mask is None else int(self.mask.sum())
+        return weighted_counts(pairs * self.R * self.S, M, E, F_, C * H * W, bias=self.b is not None)
 
     def _repr_args(self):
         args = {"C": self.C, "M": self.M, "R": self.R, "S": self.S}

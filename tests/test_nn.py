@@ -93,3 +93,13 @@ def test_sequential_rejects_non_modules_and_duplicate_names():
         nn.Sequential(np.zeros(3))
     with pytest.raises(ValueError, match="names must be unique"):
         nn.Sequential(("a", nn.ReLU()), ("a", nn.ReLU()))
+
+
+def test_counts_of_dilated_and_asymmetric_convs():
+    conv = nn.Conv2d(3, 4, 3, dilation=2, stride=(1, 2), padding=(1, 0))
+    c = conv.counts((3, 9, 9))
+    E, F = conv.output_shape((3, 9, 9))[1:]
+    assert (E, F) == (7, 3)
+    assert c.weights == 4 * 3 * 9 and c.macs == 4 * 3 * 9 * E * F and c.output_activations == 4 * E * F
+    with pytest.raises(ValueError, match="ConvShape needs equal strides/paddings and dilation 1"):
+        conv.conv_shape((3, 9, 9))

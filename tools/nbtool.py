@@ -10,8 +10,8 @@ cell whose lines are comments (``# text``); ``# %% tags=["solution"]`` adds tags
 Normalising sets, on every notebook: the python3 kernelspec; slide metadata on every cell
 (a markdown cell opening with ``#`` or ``##`` starts a slide, ``###`` a sub-slide, everything
 else continues the current one, solutions are skipped in slides); solution cells (tag
-``solution``) collapsed; no saved widget state; and a navigation line (previous | contents | next) as the second
-cell, kept in step with the file names.
+``solution``) collapsed; no saved widget state; and a navigation line
+(previous | contents | next) as the second cell, kept in step with the file names.
 """
 
 from __future__ import annotations
@@ -126,6 +126,7 @@ def run(path: Path) -> None:
     NotebookClient(nb, timeout=900, kernel_name="python3", resources=resources).execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+    nb.metadata.pop("widgets", None)  # nbclient saves the widget state again
     _write(nb, path)
 
 
