@@ -286,8 +286,9 @@ def train(model, x, labels, *, epochs, optimizer, batch_size=64, seed=0, augment
     -------
     dict of arrays, one value per epoch
         "loss" (mean training loss), "train_accuracy" (on the augmented minibatches),
-        "val_accuracy" (if ``val``), "seconds" (wall time of the epoch); and "best_epoch"
-        (0-based, the epoch whose parameters the model keeps).
+        "val_accuracy" (if ``val``), "seconds" (wall time of the epoch); "batch_loss" (the loss
+        of every minibatch, in order); and "best_epoch" (0-based, the epoch whose parameters the
+        model keeps).
 
     Notes
     -----
@@ -306,7 +307,7 @@ def train(model, x, labels, *, epochs, optimizer, batch_size=64, seed=0, augment
         raise ValueError(f"labels must have shape (N,) = ({len(x)},); got {labels.shape}")
     rng = np.random.default_rng(seed)
     params, base_lr = model.parameters(), optimizer.lr
-    history = {"loss": [], "train_accuracy": [], "val_accuracy": [], "seconds": []}
+    history = {"loss": [], "train_accuracy": [], "val_accuracy": [], "seconds": [], "batch_loss": []}
     best, best_acc, best_epoch = None, -1.0, epochs - 1
     bar = tqdm(range(epochs), desc="epochs", disable=not progress)
     with threadpool_limits(limits=1, user_api="blas"):
@@ -324,6 +325,7 @@ def train(model, x, labels, *, epochs, optimizer, batch_size=64, seed=0, augment
                 model.backward(dlogits)
                 optimizer.step(model.gradients())
                 loss_sum += loss * len(idx)
+                history["batch_loss"].append(loss)
                 correct += int(np.sum(logits.argmax(axis=1) == labels[idx]))
             history["loss"].append(loss_sum / len(x))
             history["train_accuracy"].append(correct / len(x))
@@ -361,7 +363,7 @@ def lenet5_split(labels, seed=0):
     return train_idx[fit], train_idx[val], test_idx
 
 
-def train_lenet5(seed=0, *, epochs=None, progress=True, activation="tanh"):
+def train_lenet5(seed=0, *, epochs=None, progress=True, activation="tanh", augment=True):
     """Train LeNet-5 on the course's MNIST digits with :data:`LENET5_RECIPE`.
 
     Parameters
@@ -374,6 +376,9 @@ def train_lenet5(seed=0, *, epochs=None, progress=True, activation="tanh"):
     progress : bool
     activation : str
         The network's activation (see :func:`cnnlib.models.lenet5`).
+    augment : bool
+        Randomly shift, rotate and scale the training digits (:func:`random_affine`); False
+        trains on the digits as they are (the baseline that shows what augmentation buys).
 
     Returns
     -------
@@ -392,7 +397,7 @@ def train_lenet5(seed=0, *, epochs=None, progress=True, activation="tanh"):
     optimizer = SGD(model.parameters(), lr=r["lr"], momentum=r["momentum"], weight_decay=r["weight_decay"])
     history = train(model, images[fit], labels[fit], epochs=epochs or r["epochs"], optimizer=optimizer,
                     batch_size=r["batch_size"], seed=seed, progress=progress,
-                    augment=lambda batch, rng: mnist_input(random_affine(batch, rng)),
+                    augment=lambda batch, rng: mnist_input(random_affine(batch, rng) if augment else batch),
                     val=(mnist_input(images[val]), labels[val]))
     history["test_accuracy"] = np.asarray(accuracy(model, mnist_input(images[test]), labels[test]))
     return model, history
@@ -414,7 +419,8 @@ def _cmd_lenet5(args) -> None:
     model, history = train_lenet5(args.seed, progress=not args.quiet)
     total = time.perf_counter() - start
     out = Path(args.out or DATA_DIR / "lenet5.npz")
-    arrays = {**model.parameters(), **{f"history_{k}": v for k, v in history.items()}}
+    arrays = {**model.parameters(), **{f"history_{k}": v for k, v in history.items()},
+              "history_total_seconds": np.asarray(total)}
     np.savez_compressed(out, **arrays)
     per_epoch = float(np.median(history["seconds"]))
     macs = training_macs(model, (1, 32, 32), 5000 - LENET5_RECIPE["n_test"] - LENET5_RECIPE["n_val"])
@@ -425,8 +431,31 @@ def _cmd_lenet5(args) -> None:
     print(f"wrote {out} (sha256 {sha256(out)})")
 
 
+def _cmd_lenet5_repeats(args) -> None:
+    from .data import DATA_DIR, sha256
+
+    runs = {"seed": [], "test_accuracy": [], "val_accuracy": [], "best_epoch": []}
+    for seed in range(1, args.repeats + 1):
+        _, history = train_lenet5(seed, progress=not args.quiet)
+        for key, value in (("seed", seed), ("test_accuracy", history["test_accuracy"]),
+                           ("val_accuracy", history["val_accuracy"].max()),
+                           ("best_epoch", history["best_epoch"])):
+            runs[key].append(value)
+        print(f"seed {seed}: test accuracy {history['test_accuracy']:.4f}", flush=True)
+    baseline, history = train_lenet5(0, progress=not args.quiet, augment=False)
+    acc = np.asarray(runs["test_accuracy"])
+    print(f"{args.repeats} repeats: test accuracy {acc.mean():.4f} +- {acc.std(ddof=1):.4f} "
+          f"(min {acc.min():.4f}); seed 0 without augmentation {history['test_accuracy']:.4f}")
+    out = Path(args.out or DATA_DIR / "lenet5_repeats.npz")
+    np.savez_compressed(out, **{f"repeat_{k}": np.asarray(v) for k, v in runs.items()},
+                        **{f"no_augment.{k}": v for k, v in baseline.parameters().items()},
+                        no_augment_test_accuracy=history["test_accuracy"])
+    print(f"wrote {out} (sha256 {sha256(out)})")
+
+
 def main(argv=None) -> None:
-    """``python -m cnnlib.train lenet5``: train LeNet-5 and write data/lenet5.npz."""
+    """``python -m cnnlib.train lenet5`` trains LeNet-5 and writes data/lenet5.npz;
+    ``python -m cnnlib.train lenet5-repeats`` writes the generalisation evidence data/lenet5_repeats.npz."""
     parser = argparse.ArgumentParser(prog="python -m cnnlib.train", description=main.__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("lenet5", help="train LeNet-5 on data/mnist_5k.npz, write data/lenet5.npz")
@@ -434,6 +463,12 @@ def main(argv=None) -> None:
     p.add_argument("--out", help="output file (default: data/lenet5.npz)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_lenet5)
+    p = sub.add_parser("lenet5-repeats", help="evidence: the recipe on other seeded splits, and without "
+                       "augmentation; writes data/lenet5_repeats.npz")
+    p.add_argument("--repeats", type=int, default=4, help="splits with seeds 1 ... repeats")
+    p.add_argument("--out", help="output file (default: data/lenet5_repeats.npz)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_lenet5_repeats)
     args = parser.parse_args(argv)
     args.func(args)
 

@@ -162,7 +162,7 @@ def test_training_learns_and_is_deterministic():
     for name, p in net.parameters().items():
         assert_array_equal(p, again.parameters()[name])
     assert_array_equal(history["loss"], history2["loss"])
-    assert history["val_accuracy"].shape == (5,) and not net.training
+    assert history["val_accuracy"].shape == (5,) and history["batch_loss"].shape == (5 * 13,) and not net.training
 
 
 def test_training_keeps_the_best_validation_epoch():
