@@ -3,7 +3,8 @@
 For every CONV layer of VGG-16 (N = 1, 3 x 224 x 224), AlexNet 2012 (N = 1, 3 x 227 x 227) and
 LeNet-5 (N = 64, 1 x 32 x 32), float32, it times
 
-- ``conv2d`` (no bias);
+- ``conv2d`` (no bias), noting the method it picks for the layer (im2col or Winograd), and on
+  Winograd layers also the im2col method alone;
 - the GEMM of the same shape, ``numpy.matmul`` of (M/groups) x (C/groups R S) by
   (C/groups R S) x (N E F), once per group: the work im2col reduces the layer to, with no copy;
 - ``torch.nn.functional.conv2d`` with as many threads as BLAS uses, if PyTorch is installed
@@ -51,7 +52,7 @@ CLOCK = time.process_time if ARGS.clock == "cpu" else time.perf_counter
 import numpy as np  # noqa: E402
 
 from cnnlib import counting, models, nn  # noqa: E402
-from cnnlib.layers import conv2d  # noqa: E402
+from cnnlib.layers import conv, conv2d  # noqa: E402
 
 try:
     import torch
@@ -114,6 +115,8 @@ def time_layer(s, w, rng, repeat):
             np.matmul(a, b, out=c)
 
     fns = {"conv2d": lambda: conv2d(x, w, **kw), "gemm": gemm}
+    if winograd(s):
+        fns["im2col"] = lambda: conv._conv2d_im2col(x, w, (s.U, s.U), (s.P, s.P), (1, 1), s.groups, s.E, s.F)
     if torch is not None:
         xt, wt = torch.from_numpy(x), torch.from_numpy(w)
 
@@ -129,6 +132,11 @@ def time_layer(s, w, rng, repeat):
     return best_times(fns, repeat)
 
 
+def winograd(s):
+    """Whether conv2d picks Winograd F(2x2, 3x3) for this layer shape."""
+    return conv._use_winograd((s.M, s.C // s.groups, s.R, s.S), (s.U, s.U), (1, 1), s.groups, s.E, s.F)
+
+
 def geomean(values):
     return float(np.exp(np.mean(np.log(values))))
 
@@ -141,27 +149,33 @@ def main():
           + (f"torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else "no torch")
           + f", {ARGS.clock} clock, best of {ARGS.repeat}, load average {os.getloadavg()[0]:.2f}")
     rng = np.random.default_rng(0)
-    header = (f"{'layer':<16}{'N C H -> M RxS/U g':>24}{'conv2d ms':>11}{'GFLOP/s':>9}"
-              f"{'GEMM GFLOP/s':>14}{'conv/GEMM':>11}" + (f"{'conv/torch':>12}" if torch else ""))
+    header = (f"{'layer':<10}{'N C H -> M RxS/U g':>24}{'method':>10}{'conv2d ms':>11}{'GFLOP/s':>9}"
+              f"{'GEMM GFLOP/s':>14}{'conv/GEMM':>11}{'im2col/GEMM':>13}"
+              + (f"{'conv/torch':>12}" if torch else ""))
     summary = {}
     for name in ARGS.nets:
         print(f"\n{TITLE[name]}\n{header}")
-        gemm_ratios, torch_ratios = [], []
+        gemm_ratios, im2col_ratios, torch_ratios = [], [], []
         for qual, s, w in conv_layers(name):
             t = time_layer(s, w, rng, ARGS.repeat)
             flops = 2 * s.macs
             gemm_ratios.append(t["gemm"] / t["conv2d"])  # conv2d GFLOP/s over GEMM GFLOP/s
+            im2col_ratios.append(t["gemm"] / t.get("im2col", t["conv2d"]))
             shape = f"{s.N} {s.C} {s.H} -> {s.M} {s.R}x{s.S}/{s.U} {s.groups}"
-            row = (f"{qual:<16}{shape:>24}{t['conv2d'] * 1e3:>11.2f}{flops / t['conv2d'] / 1e9:>9.1f}"
-                   f"{flops / t['gemm'] / 1e9:>14.1f}{gemm_ratios[-1]:>11.2f}")
+            method = "winograd" if winograd(s) else "im2col"
+            row = (f"{qual:<10}{shape:>24}{method:>10}{t['conv2d'] * 1e3:>11.2f}"
+                   f"{flops / t['conv2d'] / 1e9:>9.1f}{flops / t['gemm'] / 1e9:>14.1f}"
+                   f"{gemm_ratios[-1]:>11.2f}{im2col_ratios[-1]:>13.2f}")
             if torch is not None:
                 torch_ratios.append(t["conv2d"] / t["torch"])  # time ratio: < 1 is faster than torch
                 row += f"{torch_ratios[-1]:>12.2f}"
             print(row, flush=True)
         summary[name] = (gemm_ratios, torch_ratios)
-        print(f"{'geometric mean':<40}{'':>20}{'':>14}{geomean(gemm_ratios):>11.2f}"
+        print(f"{'geometric mean':<78}{geomean(gemm_ratios):>11.2f}{geomean(im2col_ratios):>13.2f}"
               + (f"{geomean(torch_ratios):>12.2f}" if torch_ratios else ""))
-    print("\nconv/GEMM: conv2d's GFLOP/s over the same-shape GEMM's (target >= 0.85 on VGG-16).")
+    print("\nGFLOP/s count the direct method's 2 N M E F (C/groups) R S FLOPs (Winograd does fewer).")
+    print("conv/GEMM: conv2d's GFLOP/s over the same-shape GEMM's (target >= 0.85 on VGG-16);")
+    print("im2col/GEMM: the same for the im2col method alone (equal to conv/GEMM where conv2d uses it).")
     if torch is not None:
         print("conv/torch: conv2d's time over torch's (target <= 1.0 over VGG-16 and AlexNet, "
               "<= 1.3 on LeNet-5).")

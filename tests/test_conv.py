@@ -9,15 +9,35 @@ from scipy import signal
 
 from cnnlib.layers import conv, conv2d, conv2d_naive
 
-# conv2d cuts a layer into column-buffer blocks by shape (see conv._blocks) and copies large
-# blocks with two threads. Small test shapes take the default path (whole batch in one block,
-# one thread); these settings force the others.
+# conv2d picks im2col or Winograd by shape (conv._use_winograd), cuts the layer into blocks
+# by shape (conv._blocks) and copies large blocks with two threads. Small test shapes take the
+# default path (im2col, whole batch in one block, one thread); these settings force the others.
+TWO_THREADS = {"_PARALLEL_COPY_ELEMENTS": 1, "_COPY_POOL": ThreadPoolExecutor(max_workers=1)}
+WINOGRAD = {"_WINOGRAD_MIN_CHANNELS": 1, "_WINOGRAD_MIN_OUTPUTS": 1}
 PATHS = {
     "default": {},
     "one output row per block": {"_BUFFER_BYTES": 1},
     "a few rows or samples per block": {"_BUFFER_BYTES": 700},
-    "two-thread copy": {"_PARALLEL_COPY_ELEMENTS": 1, "_COPY_POOL": ThreadPoolExecutor(max_workers=1)},
+    "two-thread copy": TWO_THREADS,
+    "winograd where it applies": WINOGRAD,
+    "winograd, one tile row per block, two threads": {**WINOGRAD, **TWO_THREADS, "_BUFFER_BYTES": 1},
+    "winograd, a few tile rows or samples per block": {**WINOGRAD, "_BUFFER_BYTES": 2000},
 }
+
+
+@st.composite
+def winograd_cases(draw):
+    """3 x 3, stride-1, undilated layers: the ones Winograd F(2x2, 3x3) handles."""
+    groups = draw(st.integers(1, 2))
+    N, C, M = draw(st.integers(1, 3)), groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
+    P, Q = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    H, W = draw(st.integers(max(1, 3 - 2 * P), 9)), draw(st.integers(max(1, 3 - 2 * Q), 9))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    w = rng.standard_normal((M, C // groups, 3, 3)).astype(dtype)
+    b = rng.standard_normal(M).astype(dtype) if draw(st.booleans()) else None
+    return x, w, b, (1, 1), (P, Q), (1, 1), groups
 
 
 def scipy_conv2d(x, w, b, stride, padding, dilation, groups):
@@ -88,6 +108,35 @@ def test_every_path_agrees_with_scipy(case, path):
         fast = conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
     tol = 1e-4 if x.dtype == np.float32 else 1e-10
     assert_allclose(fast, scipy_conv2d(x, w, b, stride, padding, dilation, groups), rtol=tol, atol=tol)
+
+
+@settings(max_examples=100, deadline=None)
+@given(winograd_cases(), st.sampled_from([p for p in sorted(PATHS) if "winograd" in p]))
+def test_winograd_agrees_with_scipy(case, path):
+    x, w, b, stride, padding, dilation, groups = case
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in PATHS[path].items():
+            patch.setattr(conv, name, value)
+        E, F = (x.shape[2] + 2 * padding[0] - 2, x.shape[3] + 2 * padding[1] - 2)
+        assert conv._use_winograd(w.shape, stride, dilation, groups, E, F)
+        fast = conv2d(x, w, b, padding=padding, groups=groups)
+    tol = 1e-4 if x.dtype == np.float32 else 1e-10
+    assert fast.dtype == x.dtype and fast.flags.c_contiguous
+    assert_allclose(fast, scipy_conv2d(x, w, b, stride, padding, dilation, groups), rtol=tol, atol=tol)
+
+
+def test_method_by_shape():
+    def winograd(C, M, R, E, stride=(1, 1), dilation=(1, 1), groups=1):
+        return conv._use_winograd((M, C // groups, R, R), stride, dilation, groups, E, E)
+
+    assert not winograd(64, 64, 3, 224)  # VGG-16 conv1_2: too few channels
+    assert winograd(128, 128, 3, 112) and winograd(512, 512, 3, 28)  # conv2_2 ... conv4_3
+    assert not winograd(512, 512, 3, 14)  # conv5_x: too few tiles
+    assert not winograd(256, 384, 3, 13)  # AlexNet conv3
+    assert winograd(256, 256, 3, 56, groups=2) and not winograd(256, 256, 3, 56, groups=4)  # C/groups
+    assert not winograd(256, 256, 5, 56)  # 5 x 5
+    assert not winograd(256, 256, 3, 56, stride=(2, 2))
+    assert not winograd(256, 256, 3, 56, dilation=(1, 2))
 
 
 def test_blocks_by_shape():

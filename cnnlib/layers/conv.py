@@ -181,6 +181,91 @@ def _columns(buf, windows, n0, n1, c0, c1, e0, e1):
     return cols.reshape(n1 - n0, -1, (e1 - e0) * src.shape[-1])
 
 
+def _conv2d_im2col(x, w, stride, padding, dilation, groups, E, F):
+    """im2col + GEMM, block by block (see conv2d's Notes); arguments already checked."""
+    N = x.shape[0]
+    M, Cg, R, S = w.shape
+    Mg = M // groups
+    windows = _windows(_pad(x, *padding), R, S, E, F, stride, dilation)
+    wmat = w.reshape(groups, Mg, Cg * R * S)
+    out = np.empty((N, M, E, F), dtype=x.dtype)
+    out3 = out.reshape(N, M, E * F)  # a view: each GEMM writes a slice of it
+    per_row = Cg * R * S * F  # column-matrix elements per output row
+    blocks = _blocks(N, E, per_row * x.itemsize)
+    buf = np.empty(max((n1 - n0) * (e1 - e0) for n0, n1, e0, e1 in blocks) * per_row, x.dtype)
+    for n0, n1, e0, e1 in blocks:
+        for g in range(groups):
+            cols = _columns(buf, windows, n0, n1, g * Cg, (g + 1) * Cg, e0, e1)
+            np.matmul(wmat[g], cols, out=out3[n0:n1, g * Mg : (g + 1) * Mg, e0 * F : e1 * F])
+    return out
+
+
+# Winograd F(2x2, 3x3) (Lavin and Gray, 2016): a 2 x 2 output tile from a 4 x 4 input tile d
+# and a 3 x 3 filter g is A^T [(G g G^T) * (B^T d B)] A, with * elementwise: 16 multiplies
+# instead of 36. Flattening the 4 x 4 tiles to 16 values, the transforms are the Kronecker
+# products below (B^T d B -> WINO_B @ d, and so on).
+_B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=float)
+_G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+_A_T = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=float)
+WINO_B, WINO_G, WINO_A = np.kron(_B_T, _B_T), np.kron(_G, _G), np.kron(_A_T, _A_T)  # 16x16, 16x9, 4x16
+# Winograd pays off when the GEMMs dominate its transforms: deep layers (C/groups >= 128)
+# with enough 2 x 2 tiles (E F >= 28 x 28) to keep the 16 GEMMs wide.
+_WINOGRAD_MIN_CHANNELS = 128
+_WINOGRAD_MIN_OUTPUTS = 28 * 28
+
+
+def _use_winograd(w_shape, stride, dilation, groups, E, F):
+    """True for the layers where Winograd F(2x2, 3x3) beats im2col (see conv2d's Notes)."""
+    _, Cg, R, S = w_shape
+    return (
+        (R, S) == (3, 3)
+        and stride == (1, 1)
+        and dilation == (1, 1)
+        and Cg >= _WINOGRAD_MIN_CHANNELS
+        and E * F >= _WINOGRAD_MIN_OUTPUTS
+    )
+
+
+def _conv2d_winograd(x, w, padding, groups, E, F):
+    """Winograd F(2x2, 3x3) for a 3 x 3, stride-1, undilated layer; arguments already checked.
+
+    The output is cut into tE x tF tiles of 2 x 2; tile (t, u) reads the 4 x 4 input patch at
+    (2t, 2u) of the padded input. Per block of tiles and per group:
+
+    1. copy the patches as a (16, C/groups, T) array d (T tiles), transform: V = WINO_B @ d;
+    2. 16 GEMMs, one per tile position k: Mk = Uk @ Vk, (M/groups x C/groups) @ (C/groups x T),
+       with U = WINO_G @ w the transformed filters (computed once);
+    3. transform back: Y = WINO_A @ M, (4, M/groups, T), the 2 x 2 outputs of each tile.
+    """
+    N = x.shape[0]
+    M, Cg, _, _ = w.shape
+    Mg = M // groups
+    (P, Q), tE, tF = padding, (E + 1) // 2, (F + 1) // 2
+    xp = np.pad(x, ((0, 0), (0, 0), (P, P + E % 2), (Q, Q + F % 2)))  # whole 4 x 4 patches
+    sn, sc, sh, sw = xp.strides
+    patches = as_strided(xp, (N, x.shape[1], tE, tF, 4, 4), (sn, sc, 2 * sh, 2 * sw, sh, sw), writeable=False)
+    dt = x.dtype
+    wino_b, wino_a = WINO_B.astype(dt), WINO_A.astype(dt)
+    U = (WINO_G.astype(dt) @ w.reshape(M * Cg, 9).T).reshape(16, groups, Mg, Cg)
+    out = np.empty((N, M, 2 * tE, 2 * tF), dtype=dt)
+    blocks = _blocks(N, tE, 16 * Cg * tF * x.itemsize)
+    T_max = max((n1 - n0) * (t1 - t0) for n0, n1, t0, t1 in blocks) * tF
+    d_buf, v_buf = np.empty(16 * Cg * T_max, dt), np.empty(16 * Cg * T_max, dt)
+    m_buf, y_buf = np.empty(16 * Mg * T_max, dt), np.empty(4 * Mg * T_max, dt)
+    for n0, n1, t0, t1 in blocks:
+        nb, tb = n1 - n0, t1 - t0
+        T = nb * tb * tF
+        for g in range(groups):
+            d = d_buf[: 16 * Cg * T].reshape(4, 4, Cg, nb, tb, tF)
+            _copy(d, patches[n0:n1, g * Cg : (g + 1) * Cg, t0:t1].transpose(4, 5, 1, 0, 2, 3))
+            V = np.matmul(wino_b, d.reshape(16, Cg * T), out=v_buf[: 16 * Cg * T].reshape(16, Cg * T))
+            Mk = np.matmul(U[:, g], V.reshape(16, Cg, T), out=m_buf[: 16 * Mg * T].reshape(16, Mg, T))
+            Y = np.matmul(wino_a, Mk.reshape(16, Mg * T), out=y_buf[: 4 * Mg * T].reshape(4, Mg * T))
+            tiles = out[n0:n1, g * Mg : (g + 1) * Mg, 2 * t0 : 2 * t1].reshape(nb, Mg, tb, 2, tF, 2)
+            tiles[...] = Y.reshape(2, 2, Mg, nb, tb, tF).transpose(3, 2, 4, 0, 5, 1)
+    return out if out.shape[2:] == (E, F) else np.ascontiguousarray(out[:, :, :E, :F])
+
+
 def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as in every CNN library), the fast path.
 
@@ -223,33 +308,42 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
 
     Notes
     -----
-    Why it is fast: im2col turns the layer into matrix multiplies (GEMM), which BLAS runs
-    near the machine's peak. For one sample and one group, the windows every output sees are
-    laid out as a matrix of (C/groups) R S rows and E F columns (a strided view of the padded
-    input, ``_windows``, copied once into a contiguous buffer); then
+    Why it is fast: both methods turn the layer into a few large matrix multiplies (GEMM),
+    which BLAS runs near the machine's peak, and Python only loops over blocks.
+
+    **im2col + GEMM** (every layer). For one sample and one group, the windows the outputs
+    see are laid out as a matrix of (C/groups) R S rows and E F columns (a strided view of
+    the padded input, ``_windows``, copied into a contiguous buffer in the order the GEMM
+    reads it); then
 
         O[m, (e, f)] = sum over (c, r, s) of W[m, (c, r, s)] x cols[(c, r, s), (e, f)],
 
     an (M/groups) x (C/groups R S) by (C/groups R S) x (E F) product written straight into
-    the output with ``matmul(..., out=)``: no transposes and no temporaries.
+    the output with ``matmul(..., out=)``: no transposes and no temporaries. The copy costs
+    memory: the column matrix repeats each input value R S times. For VGG-16's conv1_2
+    (C R S = 64 x 3 x 3 = 576 rows, E F = 224 x 224 = 50,176 columns) it is 28.9 million
+    values, 116 MB in float32, nine times the 12.8 MB input; writing that to DRAM and reading
+    it back costs about half as long as the GEMM. So the columns are built block by block
+    in a 4 MiB buffer that stays in cache (``_blocks``), copied by two threads while BLAS
+    uses both cores for the GEMMs:
 
-    The copy costs memory: the full column matrix repeats each input value R S times. For
-    VGG-16's conv1_2 (C R S = 64 x 3 x 3 = 576 rows, E F = 224 x 224 = 50,176 columns) it is
-    28.9 million values, 116 MB in float32, nine times the 12.8 MB input. Writing that to DRAM
-    and reading it back would cost about half as long as the GEMM itself. So the columns are
-    built block by block in a 4 MiB buffer that stays in cache, and the copy is done by two
-    threads while BLAS uses both cores for the GEMM. How a layer is cut into blocks depends
-    on its shape (``_blocks``):
+    - a large image is cut into bands of output rows (conv1_2: 28 GEMMs of
+      64 x 576 x (8 x 224));
+    - small images are grouped several samples to a block, and one batched ``matmul`` runs
+      their GEMMs (LeNet-5's C3 at N = 64: one call), so per-call overhead stays small.
 
-    - a large image (VGG-16, AlexNet) is cut into bands of output rows: conv1_2 runs
-      14 GEMMs of 64 x 576 x (16 x 224);
-    - small images (LeNet-5 at N = 64) are grouped several samples to a block, and one
-      batched ``matmul`` call runs their GEMMs, so Python's per-call overhead does not
-      dominate tiny layers.
+    The copy is (C/groups) R S E F moves against M E F (C/groups) R S MACs, 1/M of the work:
+    im2col loses most on layers with few filters.
 
-    The GEMM does M/groups filters times C/groups R S weights per column: M E F (C/groups) R S
-    MACs, the layer's count, and the copy adds (C/groups) R S E F moves, 1/M of that. So the
-    method loses most on layers with few filters (LeNet's six) and least on deep ones.
+    **Winograd F(2x2, 3x3)** (3 x 3, stride 1, undilated, C/groups >= 128 and E F >= 28 x 28:
+    VGG-16's conv2_2 to conv4_3). Each 2 x 2 output tile costs 16 multiplies per (m, c)
+    instead of 36: transform the 4 x 4 input patches (V = B^T d B) and the filters
+    (U = G g G^T), do 16 GEMMs of (M/groups) x (C/groups) x tiles (U_k V_k for each of the
+    16 tile positions), transform back (A^T M A). The GEMMs do 2.25 times fewer MACs; the
+    transforms cost (C + M) per tile against C M saved, so they pay off on deep layers with
+    many tiles. Results differ from the direct sum by rounding only (about 1e-6 relative in
+    float32). GFLOP/s quoted for these layers count the direct method's 2 M E F C R S
+    FLOPs, so they can exceed the GEMM's.
 
     Examples
     --------
@@ -260,23 +354,13 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     >>> conv2d(x, w)[0, 0].tolist()
     [[45.0, 54.0], [81.0, 90.0]]
     """
-    x, w, b, stride, (P, Q), dilation, groups, E, F = _check_conv_args(
+    x, w, b, stride, padding, dilation, groups, E, F = _check_conv_args(
         x, w, b, stride, padding, dilation, groups
     )
-    N = x.shape[0]
-    M, Cg, R, S = w.shape
-    Mg = M // groups
-    windows = _windows(_pad(x, P, Q), R, S, E, F, stride, dilation)
-    wmat = w.reshape(groups, Mg, Cg * R * S)
-    out = np.empty((N, M, E, F), dtype=x.dtype)
-    out3 = out.reshape(N, M, E * F)  # a view: each GEMM writes a slice of it
-    per_row = Cg * R * S * F  # column-matrix elements per output row
-    blocks = _blocks(N, E, per_row * x.itemsize)
-    buf = np.empty(max((n1 - n0) * (e1 - e0) for n0, n1, e0, e1 in blocks) * per_row, x.dtype)
-    for n0, n1, e0, e1 in blocks:
-        for g in range(groups):
-            cols = _columns(buf, windows, n0, n1, g * Cg, (g + 1) * Cg, e0, e1)
-            np.matmul(wmat[g], cols, out=out3[n0:n1, g * Mg : (g + 1) * Mg, e0 * F : e1 * F])
+    if _use_winograd(w.shape, stride, dilation, groups, E, F):
+        out = _conv2d_winograd(x, w, padding, groups, E, F)
+    else:
+        out = _conv2d_im2col(x, w, stride, padding, dilation, groups, E, F)
     if b is not None:
         out += b[None, :, None, None]
     return out
