@@ -16,11 +16,18 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import activations
+from . import activations, models
 from ._checks import as_float_array, as_int, check_ndim
-from .counting import conv_output_size
+from .counting import CONVENTIONS, conv_output_size, summary
 from .layers import avg_pool2d, max_pool2d
-from .viz import plot_activation, plot_conv_step, plot_output_size, show_maps, window_coverage
+from .viz import (
+    plot_activation,
+    plot_conv_step,
+    plot_layer_counts,
+    plot_output_size,
+    show_maps,
+    window_coverage,
+)
 
 
 def _explorer(draw, controls):
@@ -314,3 +321,35 @@ def digit_picker(model, images, labels):
         return fig
 
     return _explorer(draw, {"index": index})
+
+
+def network_explorer(name="alexnet", convention="lecture"):
+    """Pick a network of ``cnnlib.models`` and a counting convention; see weights and MACs per layer.
+
+    Parameters
+    ----------
+    name : str
+        The network shown first, one of ``cnnlib.models.names()``.
+    convention : str
+        What a MAC includes, one of ``cnnlib.counting.CONVENTIONS`` ("lecture", "lecun", ...).
+
+    Returns
+    -------
+    ipywidgets.VBox
+        Two drop-downs above an ``ipywidgets.Image`` of ``cnnlib.viz.plot_layer_counts``, titled
+        with the network's totals.
+    """
+    models.input_shape(name)  # raises, listing the names, for an unknown network
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention must be one of {list(CONVENTIONS)}; got {convention!r}")
+
+    def draw(name, convention):
+        s = summary(models.get(name), models.input_shape(name), convention=convention)
+        ax = plot_layer_counts(s, title=f"{name}: {s.total.weights:,} weights, {s.total.macs:,} MACs "
+                                        f"({convention} convention)")
+        return ax.figure
+
+    return _explorer(draw, {
+        "name": widgets.Dropdown(options=models.names(), value=name, description="network"),
+        "convention": widgets.Dropdown(options=list(CONVENTIONS), value=convention, description="MACs"),
+    })

@@ -295,3 +295,22 @@ def test_plot_layer_counts():
     assert [b.get_height() for b in weights] == [w for w, _ in ALEXNET.values()]
     assert [b.get_height() for b in macs] == [m for _, m in ALEXNET.values()]
     assert ax.get_yscale() == "log" and [t.get_text() for t in ax.get_xticklabels()] == list(ALEXNET)
+
+
+def test_network_explorer():
+    from cnnlib.widgets import network_explorer
+
+    box = network_explorer("lenet5")
+    (network, convention), image = box.children[0].children, box.children[1]
+    first = bytes(image.value)
+    assert first.startswith(b"\x89PNG")
+    convention.value = "lecun"  # bias adds counted: another chart
+    second = bytes(image.value)
+    assert second.startswith(b"\x89PNG") and second != first
+    network.value = "alexnet"
+    assert bytes(image.value) not in (first, second)
+    with pytest.raises(ValueError, match="model name must be one of"):
+        network_explorer("lenet6")
+    with pytest.raises(ValueError, match="convention must be one of"):
+        network_explorer("lenet5", "tool")
+
