@@ -1,13 +1,14 @@
 """2-D convolution (the CONV layer): a readable 7-loop version, a fast one, and its backward pass.
 
 Notation of the lecture (Sze et al.): N batch, C input channels, H x W input fmap, M filters
-of R x S, E x F output fmap, U stride. Both functions compute
+of R x S, E x F output fmap, U stride. ``conv2d_naive`` (the lecture's 7 loops, for reading) and
+``conv2d`` (im2col or Winograd F(2x2, 3x3) with BLAS, for running) both compute
 
     O[n][m][x][y] = B[m] + sum_{i<R} sum_{j<S} sum_{k<C} I[n][k][U x + i][U y + j] x W[m][k][i][j]
 
 on the zero-padded input, extended with dilation D (filter taps D apart) and groups (the C
 input channels and M filters split into ``groups`` independent convolutions, as AlexNet's
-two GPUs did).
+two GPUs did). ``conv2d_backward`` returns its gradients.
 """
 
 from __future__ import annotations
@@ -56,8 +57,8 @@ def _check_conv_args(x, w, b, stride, padding, dilation, groups):
     return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b, (U, V), (P, Q), (D, G), groups, E, F
 
 
-# Column-buffer size per GEMM: 4 MiB stays in the L3 cache (32 MiB on the reference machine), so the
-# columns are written and read back from cache instead of DRAM.
+# Column-buffer size per block: 4 MiB stays in the L3 cache (32 MiB on the reference machine), so
+# the columns are written and read back from cache instead of DRAM.
 _BUFFER_BYTES = 4 * 2**20
 # Column blocks at least this large are copied by two threads (numpy releases the GIL while copying).
 _PARALLEL_COPY_ELEMENTS = 2**16
@@ -142,12 +143,13 @@ def _windows(xp, R, S, E, F, stride, dilation, writeable=False):
 
 
 def _blocks(N, E, row_bytes):
-    """List the column-buffer blocks (n0, n1, e0, e1): samples n0:n1, output rows e0:e1.
+    """List the buffer blocks (n0, n1, e0, e1): samples n0:n1, rows e0:e1 of E rows.
 
-    ``row_bytes`` is the size of one output row's columns, (C/groups) R S F elements. Small
-    images are grouped several to a block (LeNet-5 at N = 64: all of them); a large image is
-    cut into bands of output rows (VGG-16 conv1_2: 16 rows), so each block fits in
-    ``_BUFFER_BYTES``.
+    ``row_bytes`` is the buffer one row needs: for im2col an output row's columns,
+    (C/groups) R S F values; for Winograd a row of 2 x 2 tiles' patches, 16 (C/groups) F/2.
+    Small images are grouped several to a block (LeNet-5's C3 at N = 64: all of them); a large
+    image is cut into bands of rows (VGG-16 conv1_2, float32: 8 output rows), so each block
+    fits in ``_BUFFER_BYTES``.
     """
     rows = max(1, _BUFFER_BYTES // row_bytes)  # output rows that fit in the buffer
     if rows >= E:
