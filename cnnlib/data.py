@@ -18,6 +18,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 #: file name -> sha256 of the committed file; data/README.md lists the same values.
 CHECKSUMS = {
     "mnist_5k.npz": "246e0c30eeea57c8d0037d3f38c8e00651ec204cc61b8022563e9aeeb9d756f4",
+    "lenet5.npz": "ecb3cc9875973d0d166ee0744f83f709812bce3d5d2979c366b55c4003c158f2",
 }
 
 _RESTORE = "restore it with `git checkout -- data/{name}` (or a fresh clone of the course)"

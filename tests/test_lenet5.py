@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from cnnlib import models
-from cnnlib.data import load_mnist
+from cnnlib.data import load_mnist, load_npz
 from cnnlib.models.lenet import mnist_input
 from cnnlib.train import LENET5_RECIPE, lenet5_split, stratified_split
 
@@ -70,3 +70,16 @@ def test_digit_picker_shows_each_digit():
     assert box.children[1].value[:4] == b"\x89PNG" and box.children[1].value != first
     with pytest.raises(ValueError, match=r"labels must have shape \(N,\) = \(4,\)"):
         digit_picker(models.lenet5(), images[:4], labels[:3])
+
+
+def test_pretrained_reads_the_unseen_test_digits():
+    images, labels = load_mnist()
+    _, _, test = lenet5_split(labels.astype(np.int64))
+    net = models.lenet5(pretrained=True)
+    accuracy = np.mean(net.predict(images[test]) == labels[test])
+    stored = load_npz("lenet5.npz")
+    assert accuracy >= 0.97
+    assert accuracy == pytest.approx(float(stored["history_test_accuracy"]))
+    assert_array_equal(net["c3"].w, stored["c3.w"])
+    assert net["c1"].w.dtype == np.float32
+    assert models.lenet5(pretrained=True, dtype=np.float64)["f5"].w.dtype == np.float64
