@@ -42,7 +42,7 @@ def parse_args(argv=None):
 
 
 ARGS = parse_args()
-if ARGS.threads is not None:  # before numpy loads BLAS and cnnlib sizes its copy threads
+if ARGS.threads is not None:  # before numpy loads BLAS
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(ARGS.threads)
     if hasattr(os, "sched_setaffinity"):

@@ -1,5 +1,3 @@
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -9,18 +7,16 @@ from scipy import signal
 
 from cnnlib.layers import conv, conv2d, conv2d_naive
 
-# conv2d picks im2col or Winograd by shape (conv._use_winograd), cuts the layer into blocks
-# by shape (conv._blocks) and copies large blocks with two threads. Small test shapes take the
-# default path (im2col, whole batch in one block, one thread); these settings force the others.
-TWO_THREADS = {"_PARALLEL_COPY_ELEMENTS": 1, "_COPY_POOL": ThreadPoolExecutor(max_workers=1)}
+# conv2d picks im2col or Winograd by shape (conv._use_winograd) and cuts the layer into blocks
+# by shape (conv._blocks). Small test shapes take the default path (im2col, whole batch in one
+# block); these settings force the others.
 WINOGRAD = {"_WINOGRAD_MIN_CHANNELS": 1, "_WINOGRAD_MIN_OUTPUTS": 1}
 PATHS = {
     "default": {},
     "one output row per block": {"_BUFFER_BYTES": 1},
     "a few rows or samples per block": {"_BUFFER_BYTES": 700},
-    "two-thread copy": TWO_THREADS,
     "winograd where it applies": WINOGRAD,
-    "winograd, one tile row per block, two threads": {**WINOGRAD, **TWO_THREADS, "_BUFFER_BYTES": 1},
+    "winograd, one tile row per block": {**WINOGRAD, "_BUFFER_BYTES": 1},
     "winograd, a few tile rows or samples per block": {**WINOGRAD, "_BUFFER_BYTES": 2000},
 }
 
