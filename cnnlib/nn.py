@@ -115,9 +115,8 @@ class Module:
         return grads
 
     def _remember(self, **arrays) -> None:
-        """Keep what backward needs, in training mode only (inference keeps nothing)."""
-        if self.training:
-            self._cache = arrays
+        """Keep what backward needs, in training mode only (inference keeps nothing, and forgets)."""
+        self._cache = arrays if self.training else None
 
     def _recall(self) -> dict:
         cache = getattr(self, "_cache", None)

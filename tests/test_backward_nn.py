@@ -89,6 +89,10 @@ def test_backward_needs_a_training_forward():
         fc.backward(np.zeros((1, 2)))
     with pytest.raises(RuntimeError, match="has no gradients yet"):
         fc.gradients()
+    fc.train()(np.ones((1, 3)))
+    fc.eval()(np.zeros((1, 3)))  # an inference pass forgets the training pass's input
+    with pytest.raises(RuntimeError, match="backward needs a forward pass in training mode"):
+        fc.backward(np.zeros((1, 2)))
 
 
 # -- layers that need conv2d_backward ----------------------------------------------------------
