@@ -3,8 +3,8 @@
 For every CONV layer of VGG-16 (N = 1, 3 x 224 x 224), AlexNet 2012 (N = 1, 3 x 227 x 227) and
 LeNet-5 (N = 64, 1 x 32 x 32), float32, it times
 
-- ``conv2d`` (no bias), noting the method it picks for the layer (im2col or Winograd), and on
-  Winograd layers also the im2col method alone;
+- ``conv2d`` (no bias), noting the method it picks for the layer (im2col; "rows", im2col over
+  whole padded rows; or Winograd), and on Winograd layers also the im2col method alone;
 - the GEMM of the same shape, ``numpy.matmul`` of (M/groups) x (C/groups R S) by
   (C/groups R S) x (N E F), once per group: the work im2col reduces the layer to, with no copy;
 - ``torch.nn.functional.conv2d`` with as many threads as BLAS uses, if PyTorch is installed
@@ -115,7 +115,7 @@ def time_layer(s, w, rng, repeat):
             np.matmul(a, b, out=c)
 
     fns = {"conv2d": lambda: conv2d(x, w, **kw), "gemm": gemm}
-    if winograd(s):
+    if method(s) == "winograd":
         fns["im2col"] = lambda: conv._conv2d_im2col(x, w, (s.U, s.U), (s.P, s.P), (1, 1), s.groups, s.E, s.F)
     if torch is not None:
         xt, wt = torch.from_numpy(x), torch.from_numpy(w)
@@ -132,9 +132,9 @@ def time_layer(s, w, rng, repeat):
     return best_times(fns, repeat)
 
 
-def winograd(s):
-    """Whether conv2d picks Winograd F(2x2, 3x3) for this layer shape."""
-    return conv._use_winograd((s.M, s.C // s.groups, s.R, s.S), (s.U, s.U), (1, 1), s.groups, s.E, s.F)
+def method(s):
+    """The method conv2d picks for this layer shape (see conv2d's Notes)."""
+    return conv._method((s.M, s.C // s.groups, s.R, s.S), (s.U, s.U), (1, 1), s.groups, s.E, s.F)
 
 
 def geomean(values):
@@ -162,8 +162,8 @@ def main():
             gemm_ratios.append(t["gemm"] / t["conv2d"])  # conv2d GFLOP/s over GEMM GFLOP/s
             im2col_ratios.append(t["gemm"] / t.get("im2col", t["conv2d"]))
             shape = f"{s.N} {s.C} {s.H} -> {s.M} {s.R}x{s.S}/{s.U} {s.groups}"
-            method = "winograd" if winograd(s) else "im2col"
-            row = (f"{qual:<10}{shape:>24}{method:>10}{t['conv2d'] * 1e3:>11.2f}"
+            name = {"winograd": "winograd", "im2col": "im2col", "im2col, whole rows": "rows"}[method(s)]
+            row = (f"{qual:<10}{shape:>24}{name:>10}{t['conv2d'] * 1e3:>11.2f}"
                    f"{flops / t['conv2d'] / 1e9:>9.1f}{flops / t['gemm'] / 1e9:>14.1f}"
                    f"{gemm_ratios[-1]:>11.2f}{im2col_ratios[-1]:>13.2f}")
             if torch is not None:

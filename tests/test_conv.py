@@ -7,14 +7,16 @@ from scipy import signal
 
 from cnnlib.layers import conv, conv2d, conv2d_naive
 
-# conv2d picks im2col or Winograd by shape (conv._use_winograd) and cuts the layer into blocks
-# by shape (conv._blocks). Small test shapes take the default path (im2col, whole batch in one
-# block); these settings force the others.
+# conv2d picks a method by shape (conv._method) and cuts the layer into blocks by shape
+# (conv._blocks). Small test shapes take the default path (im2col with whole rows at stride 1,
+# plain im2col otherwise; the whole batch in one block); these settings force the others.
 WINOGRAD = {"_WINOGRAD_MIN_CHANNELS": 1, "_WINOGRAD_MIN_OUTPUTS": 1}
 PATHS = {
     "default": {},
     "one output row per block": {"_BUFFER_BYTES": 1},
     "a few rows or samples per block": {"_BUFFER_BYTES": 700},
+    "plain im2col": {"_FULL_ROWS_MAX_FILTERS": 0},
+    "plain im2col, one output row per block": {"_FULL_ROWS_MAX_FILTERS": 0, "_BUFFER_BYTES": 1},
     "winograd where it applies": WINOGRAD,
     "winograd, one tile row per block": {**WINOGRAD, "_BUFFER_BYTES": 1},
     "winograd, a few tile rows or samples per block": {**WINOGRAD, "_BUFFER_BYTES": 2000},
@@ -114,7 +116,7 @@ def test_winograd_agrees_with_scipy(case, path):
         for name, value in PATHS[path].items():
             patch.setattr(conv, name, value)
         E, F = (x.shape[2] + 2 * padding[0] - 2, x.shape[3] + 2 * padding[1] - 2)
-        assert conv._use_winograd(w.shape, stride, dilation, groups, E, F)
+        assert conv._method(w.shape, stride, dilation, groups, E, F) == "winograd"
         fast = conv2d(x, w, b, padding=padding, groups=groups)
     tol = 1e-4 if x.dtype == np.float32 else 1e-10
     assert fast.dtype == x.dtype and fast.flags.c_contiguous
@@ -122,17 +124,20 @@ def test_winograd_agrees_with_scipy(case, path):
 
 
 def test_method_by_shape():
-    def winograd(C, M, R, E, stride=(1, 1), dilation=(1, 1), groups=1):
-        return conv._use_winograd((M, C // groups, R, R), stride, dilation, groups, E, E)
+    def method(C, M, R, E, stride=(1, 1), dilation=(1, 1), groups=1):
+        return conv._method((M, C // groups, R, R), stride, dilation, groups, E, E)
 
-    assert not winograd(64, 64, 3, 224)  # VGG-16 conv1_2: too few channels
-    assert winograd(128, 128, 3, 112) and winograd(512, 512, 3, 28)  # conv2_2 ... conv4_3
-    assert not winograd(512, 512, 3, 14)  # conv5_x: too few tiles
-    assert not winograd(256, 384, 3, 13)  # AlexNet conv3
-    assert winograd(256, 256, 3, 56, groups=2) and not winograd(256, 256, 3, 56, groups=4)  # C/groups
-    assert not winograd(256, 256, 5, 56)  # 5 x 5
-    assert not winograd(256, 256, 3, 56, stride=(2, 2))
-    assert not winograd(256, 256, 3, 56, dilation=(1, 2))
+    assert method(64, 64, 3, 224) == "im2col"  # VGG-16 conv1_2: too few channels for Winograd
+    assert method(128, 128, 3, 112) == method(512, 512, 3, 28) == "winograd"  # conv2_2 ... conv4_3
+    assert method(512, 512, 3, 14) == "im2col"  # conv5_x: too few tiles
+    assert method(256, 384, 3, 13) == "im2col"  # AlexNet conv3
+    assert method(256, 256, 3, 56, groups=2) == "winograd"  # C/groups = 128
+    assert method(256, 256, 3, 56, groups=4) == "im2col"  # C/groups = 64
+    assert method(256, 256, 5, 56) == "im2col"  # 5 x 5
+    assert method(256, 256, 3, 56, stride=(2, 2)) == "im2col"
+    assert method(256, 256, 3, 56, dilation=(1, 2)) == "im2col"
+    assert method(1, 6, 5, 28) == method(6, 16, 5, 10) == "im2col, whole rows"  # LeNet-5 C1, C3
+    assert method(3, 6, 5, 28, stride=(2, 2)) == "im2col"  # whole rows need stride 1
 
 
 def test_blocks_by_shape():
