@@ -154,13 +154,14 @@ def _blocks(N, E, row_bytes):
 def _columns(buf, windows, n0, n1, c0, c1, e0, e1):
     """Copy the windows of samples n0:n1, channels c0:c1, output rows e0:e1 into ``buf``.
 
-    Returns the column matrices, (n1 - n0) x ((c1 - c0) R S) x ((e1 - e0) F), contiguous: the
-    layout the GEMM wants, so the copy is one pass of contiguous writes.
+    Returns the column matrix, ((c1 - c0) R S) x ((n1 - n0) (e1 - e0) F) with columns ordered
+    (n, e, f), contiguous: the layout the GEMM wants, so the copy is one pass of contiguous
+    writes and the samples of a block share one GEMM.
     """
-    src = windows[n0:n1, c0:c1, :, :, e0:e1]
+    src = windows[n0:n1, c0:c1, :, :, e0:e1].transpose(1, 2, 3, 0, 4, 5)  # (c, r, s, n, e, f)
     cols = buf[: src.size].reshape(src.shape)
     np.copyto(cols, src)
-    return cols.reshape(n1 - n0, -1, (e1 - e0) * src.shape[-1])
+    return cols.reshape(-1, (n1 - n0) * (e1 - e0) * src.shape[-1])
 
 
 def _full_row_windows(x, padding, R, S, E, dilation):
@@ -203,17 +204,18 @@ def _conv2d_im2col(x, w, stride, padding, dilation, groups, E, F):
     blocks = _blocks(N, E, per_row * x.itemsize)
     rows_max = max((n1 - n0) * (e1 - e0) for n0, n1, e0, e1 in blocks)
     buf = np.empty(rows_max * per_row, x.dtype)
-    rows_buf = np.empty(rows_max * Mg * width, x.dtype) if width > F else None  # junk included
+    gemm_buf = np.empty(rows_max * Mg * width, x.dtype)  # GEMM results to rearrange
     for n0, n1, e0, e1 in blocks:
         n, rows = n1 - n0, e1 - e0
         for g in range(groups):
             cols = _columns(buf, windows, n0, n1, g * Cg, (g + 1) * Cg, e0, e1)
             m0 = g * Mg
-            if width == F:  # the GEMM writes straight into the output
-                np.matmul(wmat[g], cols, out=out3[n0:n1, m0 : m0 + Mg, e0 * F : e1 * F])
-            else:  # the GEMM writes whole padded rows; keep their first F columns
-                full = np.matmul(wmat[g], cols, out=rows_buf[: n * Mg * rows * width].reshape(n, Mg, -1))
-                out[n0:n1, m0 : m0 + Mg, e0:e1] = full.reshape(n, Mg, rows, width)[..., :F]
+            if n == 1 and width == F:  # the GEMM writes straight into the output
+                np.matmul(wmat[g], cols, out=out3[n0, m0 : m0 + Mg, e0 * F : e1 * F])
+            else:  # columns (n, e, v): move n in front of m and drop any junk columns
+                res = np.matmul(wmat[g], cols, out=gemm_buf[: Mg * cols.shape[1]].reshape(Mg, -1))
+                res = res.reshape(Mg, n, rows, width)[..., :F]
+                out[n0:n1, m0 : m0 + Mg, e0:e1] = res.transpose(1, 0, 2, 3)
     return out
 
 
@@ -462,19 +464,19 @@ def conv2d_backward(dout, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     dwindows = _windows(dxp, R, S, E, F, stride, dilation, writeable=True)
     wmat = w.reshape(groups, Mg, Cg * R * S)
     dwmat = np.zeros_like(wmat)
-    dout3 = dout.reshape(N, M, E * F)
     per_row = Cg * R * S * F
     blocks = _blocks(N, E, per_row * dtype.itemsize)
     buf = np.empty(max((n1 - n0) * (e1 - e0) for n0, n1, e0, e1 in blocks) * per_row, dtype)
     for n0, n1, e0, e1 in blocks:
         for g in range(groups):
             c0, m0 = g * Cg, g * Mg
-            dO = dout3[n0:n1, m0 : m0 + Mg, e0 * F : e1 * F]  # (n, M/groups, rows F)
-            cols = _columns(buf, windows, n0, n1, c0, c0 + Cg, e0, e1)  # (n, Cg R S, rows F)
-            dwmat[g] += np.matmul(dO, cols.transpose(0, 2, 1)).sum(axis=0)
-            dcols = np.matmul(wmat[g].T, dO).reshape(n1 - n0, Cg, R, S, e1 - e0, F)
+            # dO as (M/groups) x (n, rows, F), the column order of _columns
+            dO = dout[n0:n1, m0 : m0 + Mg, e0:e1].transpose(1, 0, 2, 3).reshape(Mg, -1)
+            cols = _columns(buf, windows, n0, n1, c0, c0 + Cg, e0, e1)  # (Cg R S, n rows F)
+            dwmat[g] += dO @ cols.T
+            dcols = (wmat[g].T @ dO).reshape(Cg, R, S, n1 - n0, e1 - e0, F)
             for r in range(R):
                 for s in range(S):
-                    dwindows[n0:n1, c0 : c0 + Cg, r, s, e0:e1] += dcols[:, :, r, s]
+                    dwindows[n0:n1, c0 : c0 + Cg, r, s, e0:e1] += dcols[:, r, s].transpose(1, 0, 2, 3)
     dx = dxp[:, :, P : P + H, Q : Q + W]
     return np.ascontiguousarray(dx), dwmat.reshape(w.shape), dout.sum(axis=(0, 2, 3))
