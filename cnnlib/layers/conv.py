@@ -356,8 +356,9 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     - a large image is cut into bands of output rows (conv1_2: 28 GEMMs of
       64 x 576 x (8 x 224));
     - small images are grouped several samples to a block, whose columns (n, e, f) go
-      through one GEMM (LeNet-5's C3 at N = 64: one GEMM of 16 x 150 x 6,400), so Python's
-      per-call overhead stays small; one copy then moves n in front of m.
+      through one GEMM (LeNet-5's C3 at N = 64: 49 samples per block, a GEMM of
+      16 x 150 x 6,860 with whole rows, below), so Python's per-call overhead stays small;
+      one copy then moves n in front of m.
 
     The copy is (C/groups) R S E F moves against M E F (C/groups) R S MACs, 1/M of the work:
     im2col loses most on layers with few filters, and on short rows, which the copy moves a
