@@ -162,8 +162,8 @@ def main():
             gemm_ratios.append(t["gemm"] / t["conv2d"])  # conv2d GFLOP/s over GEMM GFLOP/s
             im2col_ratios.append(t["gemm"] / t.get("im2col", t["conv2d"]))
             shape = f"{s.N} {s.C} {s.H} -> {s.M} {s.R}x{s.S}/{s.U} {s.groups}"
-            name = {"winograd": "winograd", "im2col": "im2col", "im2col, whole rows": "rows"}[method(s)]
-            row = (f"{qual:<10}{shape:>24}{name:>10}{t['conv2d'] * 1e3:>11.2f}"
+            label = {"winograd": "winograd", "im2col": "im2col", "im2col, whole rows": "rows"}[method(s)]
+            row = (f"{qual:<10}{shape:>24}{label:>10}{t['conv2d'] * 1e3:>11.2f}"
                    f"{flops / t['conv2d'] / 1e9:>9.1f}{flops / t['gemm'] / 1e9:>14.1f}"
                    f"{gemm_ratios[-1]:>11.2f}{im2col_ratios[-1]:>13.2f}")
             if torch is not None:
