@@ -337,10 +337,10 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     Why it is fast: both methods turn the layer into a few large matrix multiplies (GEMM),
     which BLAS runs near the machine's peak, and Python only loops over blocks.
 
-    **im2col + GEMM** (the layers Winograd does not take). For one sample and one group, the windows the outputs
-    see are laid out as a matrix of (C/groups) R S rows and E F columns (a strided view of
-    the padded input, ``_windows``, copied into a contiguous buffer in the order the GEMM
-    reads it); then
+    **im2col + GEMM** (the layers Winograd does not take). For one sample and one group,
+    the windows the outputs see are laid out as a matrix of (C/groups) R S rows and E F
+    columns (a strided view of the padded input, ``_windows``, copied into a contiguous
+    buffer in the order the GEMM reads it); then
 
         O[m, (e, f)] = sum over (c, r, s) of W[m, (c, r, s)] x cols[(c, r, s), (e, f)],
 
