@@ -83,16 +83,27 @@ class Module:
             params.update({f"{name}.{k}": v for k, v in child.parameters().items()})
         return params
 
-    def load_parameters(self, arrays) -> Module:
-        """Copy ``arrays`` (a mapping name -> array, e.g. an npz file) into :meth:`parameters`, in place.
+    def own_buffers(self) -> dict[str, np.ndarray]:
+        """Arrays of this module that are state but not learned (batch norm's running statistics)."""
+        return {}
 
-        Every parameter must be given, with its shape; other keys of ``arrays`` are ignored.
+    def state(self) -> dict[str, np.ndarray]:
+        """Everything a trained model needs: parameters and buffers, with qualified names."""
+        state = {**self.own_parameters(), **self.own_buffers()}
+        for name, child in self.children():
+            state.update({f"{name}.{k}": v for k, v in child.state().items()})
+        return state
+
+    def load_state(self, arrays) -> Module:
+        """Copy ``arrays`` (a mapping name -> array, e.g. an npz file) into :meth:`state`, in place.
+
+        Every parameter and buffer must be given, with its shape; other keys are ignored.
         """
-        params = self.parameters()
-        missing = sorted(set(params) - set(arrays))
+        state = self.state()
+        missing = sorted(set(state) - set(arrays))
         if missing:
-            raise ValueError(f"arrays must hold every parameter of the model; missing {missing}")
-        for name, p in params.items():
+            raise ValueError(f"arrays must hold every parameter and buffer of the model; missing {missing}")
+        for name, p in state.items():
             value = np.asarray(arrays[name])
             if value.shape != p.shape:
                 raise ValueError(f"arrays[{name!r}] must have shape {p.shape}; got {value.shape}")
@@ -431,6 +442,9 @@ class BatchNorm2d(_Elementwise):
 
     def own_parameters(self):
         return {"gamma": self.gamma, "beta": self.beta}
+
+    def own_buffers(self):
+        return {"running_mean": self.running_mean, "running_var": self.running_var}
 
     def forward(self, x):
         if not self.training:

@@ -306,7 +306,7 @@ def train(model, x, labels, *, epochs, optimizer, batch_size=64, seed=0, augment
     if labels.shape != (len(x),):
         raise ValueError(f"labels must have shape (N,) = ({len(x)},); got {labels.shape}")
     rng = np.random.default_rng(seed)
-    params, base_lr = model.parameters(), optimizer.lr
+    base_lr = optimizer.lr
     history = {"loss": [], "train_accuracy": [], "val_accuracy": [], "seconds": [], "batch_loss": []}
     best, best_acc, best_epoch = None, -1.0, epochs - 1
     bar = tqdm(range(epochs), desc="epochs", disable=not progress)
@@ -334,13 +334,13 @@ def train(model, x, labels, *, epochs, optimizer, batch_size=64, seed=0, augment
                 history["val_accuracy"].append(acc)
                 if acc > best_acc:
                     best_acc, best_epoch = acc, epoch
-                    best = {k: p.copy() for k, p in params.items()}
+                    best = {k: p.copy() for k, p in model.state().items()}
             history["seconds"].append(time.perf_counter() - start)
             bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", val=f"{best_acc:.3f}")
     bar.close()
     optimizer.lr = base_lr
     if best is not None:
-        model.load_parameters(best)
+        model.load_state(best)
     model.eval()
     return {**{k: np.asarray(v) for k, v in history.items()}, "best_epoch": np.asarray(best_epoch)}
 
@@ -419,7 +419,7 @@ def _cmd_lenet5(args) -> None:
     model, history = train_lenet5(args.seed, progress=not args.quiet)
     total = time.perf_counter() - start
     out = Path(args.out or DATA_DIR / "lenet5.npz")
-    arrays = {**model.parameters(), **{f"history_{k}": v for k, v in history.items()},
+    arrays = {**model.state(), **{f"history_{k}": v for k, v in history.items()},
               "history_total_seconds": np.asarray(total)}
     np.savez_compressed(out, **arrays)
     per_epoch = float(np.median(history["seconds"]))
@@ -448,7 +448,7 @@ def _cmd_lenet5_repeats(args) -> None:
           f"(min {acc.min():.4f}); seed 0 without augmentation {history['test_accuracy']:.4f}")
     out = Path(args.out or DATA_DIR / "lenet5_repeats.npz")
     np.savez_compressed(out, **{f"repeat_{k}": np.asarray(v) for k, v in runs.items()},
-                        **{f"no_augment.{k}": v for k, v in baseline.parameters().items()},
+                        **{f"no_augment.{k}": v for k, v in baseline.state().items()},
                         no_augment_test_accuracy=history["test_accuracy"])
     print(f"wrote {out} (sha256 {sha256(out)})")
 

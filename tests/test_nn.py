@@ -103,3 +103,16 @@ def test_counts_of_dilated_and_asymmetric_convs():
     assert c.weights == 4 * 3 * 9 and c.macs == 4 * 3 * 9 * E * F and c.output_activations == 4 * E * F
     with pytest.raises(ValueError, match="ConvShape needs equal strides/paddings and dilation 1"):
         conv.conv_shape((3, 9, 9))
+
+
+def test_state_holds_batch_norm_running_statistics():
+    net = small_cnn().train()
+    net(np.random.default_rng(0).standard_normal((4, 3, 8, 8)))  # updates the running averages
+    state = net.state()
+    assert set(state) == set(net.parameters()) | {"bn1.running_mean", "bn1.running_var"}
+    copy = small_cnn().load_state(state)
+    assert_allclose(copy["bn1"].running_var, net["bn1"].running_var)
+    x = np.random.default_rng(1).standard_normal((2, 3, 8, 8))
+    assert_allclose(copy.eval()(x), net.eval()(x))
+    with pytest.raises(ValueError, match=r"missing \['bn1.running_mean'\]"):
+        small_cnn().load_state({k: v for k, v in state.items() if k != "bn1.running_mean"})

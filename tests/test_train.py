@@ -183,15 +183,15 @@ def test_training_bad_arguments():
               progress=False)
 
 
-def test_load_parameters_copies_and_checks():
+def test_load_state_copies_and_checks():
     a, b = tiny_net(0), tiny_net(5)
-    b.load_parameters({**a.parameters(), "extra": np.zeros(1)})
+    b.load_state({**a.parameters(), "extra": np.zeros(1)})
     for name, p in a.parameters().items():
         assert_array_equal(b.parameters()[name], p)
     with pytest.raises(ValueError, match=r"missing \['o.b'\]"):
-        b.load_parameters({k: v for k, v in a.parameters().items() if k != "o.b"})
+        b.load_state({k: v for k, v in a.parameters().items() if k != "o.b"})
     with pytest.raises(ValueError, match=r"arrays\['c.b'\] must have shape \(8,\); got \(3,\)"):
-        b.load_parameters({**a.parameters(), "c.b": np.zeros(3)})
+        b.load_state({**a.parameters(), "c.b": np.zeros(3)})
 
 
 def test_training_macs_is_three_forward_passes():

@@ -157,5 +157,5 @@ def lenet5(pretrained=False, *, sparse_c3=False, activation="tanh", seed=0, dtyp
     if pretrained:
         from ..data import load_npz
 
-        model.load_parameters(load_npz("lenet5.npz"))
+        model.load_state(load_npz("lenet5.npz"))
     return model
