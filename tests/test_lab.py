@@ -42,6 +42,8 @@ def test_jupyterlab_serves_the_notebooks(tmp_path):
         assert "nbval_sanitize.cfg" in names
         lab = urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=10)
         assert lab.status == 200
+        page = lab.read().decode()
+        assert "jupyterlab-rise" in page, "the RISE slides extension is not installed"
     finally:
         server.terminate()
         server.wait(timeout=30)
