@@ -416,7 +416,7 @@ def _cmd_lenet5(args) -> None:
     from .data import DATA_DIR, sha256
 
     start = time.perf_counter()
-    model, history = train_lenet5(args.seed, progress=not args.quiet)
+    model, history = train_lenet5(args.seed, epochs=args.epochs, progress=not args.quiet)
     total = time.perf_counter() - start
     out = Path(args.out or DATA_DIR / "lenet5.npz")
     arrays = {**model.state(), **{f"history_{k}": v for k, v in history.items()},
@@ -460,6 +460,7 @@ def main(argv=None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("lenet5", help="train LeNet-5 on data/mnist_5k.npz, write data/lenet5.npz")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, help=f"default: the recipe's {LENET5_RECIPE['epochs']}")
     p.add_argument("--out", help="output file (default: data/lenet5.npz)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_lenet5)
