@@ -1,10 +1,13 @@
 # The two commands of the course (see README.md):
 #   make lab   - set up .venv and open the notebooks in JupyterLab (prints the URL; works headless)
 #   make test  - set up .venv and run ruff, the unit tests and nbval over every notebook
+# In an environment you manage yourself (conda), skip the set-up with PY=python: make test PY=python
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PY     ?= $(BIN)/python
+SETUP  := $(if $(filter $(BIN)/python,$(PY)),$(STAMP))
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 PORT   ?= 8888
 ROOT_OK := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -18,26 +21,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e '.[lab,test]'
 	touch $(STAMP)
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks $(ROOT_OK)
+lab: $(SETUP)
+	$(PY) -m jupyterlab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks $(ROOT_OK)
 
 test: lint unit nbval
 
-lint: $(STAMP)
-	$(BIN)/ruff check .
+lint: $(SETUP)
+	$(PY) -m ruff check .
 
-unit: $(STAMP)
-	$(BIN)/python -m pytest tests
+unit: $(SETUP)
+	$(PY) -m pytest tests
 
-nbval: $(STAMP)
-	$(BIN)/python -m pytest $(NBVAL) notebooks
+nbval: $(SETUP)
+	$(PY) -m pytest $(NBVAL) notebooks
 
 # Re-execute notebooks in place and normalise their metadata (authors only: stored outputs change).
-notebooks: $(STAMP)
-	$(BIN)/python tools/nbtool.py run $(or $(NB),notebooks/*.ipynb)
+notebooks: $(SETUP)
+	$(PY) tools/nbtool.py run $(or $(NB),notebooks/*.ipynb)
 
-benchmark: $(STAMP)
-	$(BIN)/python benchmarks/conv.py
+benchmark: $(SETUP)
+	$(PY) benchmarks/conv.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache
