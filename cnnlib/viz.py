@@ -515,3 +515,33 @@ def plot_matrix(ax, a, *, title=None, fmt="{:g}", cmap="Blues", xlabel=None, yla
     if ylabel:
         ax.set_ylabel(ylabel, fontsize=9)
     return ax
+
+
+def plot_energy_breakdown(ax, reports):
+    """Stacked bars of energy per MAC by storage level, one bar per mapping report.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    reports : dict of str -> cnnlib.hardware.report.Report
+        Label -> evaluated mapping (e.g. one per dataflow). Each bar stacks the rows of
+        ``Report.breakdown()`` (each level, the NoC and the MACs), each summed over the operands
+        and divided by the layer's MACs.
+
+    Returns
+    -------
+    dict of str -> numpy array
+        Row name -> its height in each bar (in units of one MAC's energy), in the order drawn.
+    """
+    if not reports:
+        raise ValueError("reports must hold at least one (label -> Report) entry; got none")
+    labels = list(reports)
+    rows = list(next(iter(reports.values())).breakdown())
+    bottom, heights = np.zeros(len(labels)), {}
+    for row in rows:
+        heights[row] = np.array([sum(r.breakdown().get(row, {}).values()) / r.macs for r in reports.values()])
+        ax.bar(labels, heights[row], bottom=bottom, label=row)
+        bottom += heights[row]
+    ax.set_ylabel("energy per MAC (x MAC)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+    return heights

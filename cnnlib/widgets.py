@@ -23,6 +23,7 @@ from .layers import avg_pool2d, max_pool2d
 from .viz import (
     plot_activation,
     plot_conv_step,
+    plot_energy_breakdown,
     plot_layer_counts,
     plot_output_size,
     show_maps,
@@ -244,6 +245,48 @@ def systolic_explorer(layers, *, sizes=(16, 32, 64, 128, 256), size=128, dataflo
         control.observe(update, names="value")
     update()
     return widgets.VBox([widgets.HBox([layer, array]), flow, out])
+
+
+def mapping_explorer(layers, *, dataflows=("ws", "os", "nlr", "rs"), rows=12, cols=14):
+    """Pick a layer, a dataflow and a PE-array size; see the mapper's best mapping and its energy.
+
+    Parameters
+    ----------
+    layers : dict of str -> ConvShape
+        The layers to choose from, e.g. ``dict(conv_layers(model, input_shape))``.
+    dataflows : sequence of str
+        Templates of ``cnnlib.hardware.dataflows`` offered (the same storage budget for each).
+    rows, cols : int
+        Starting PE-array size (Eyeriss: 12 x 14).
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The controls, then the best mapping's energy per MAC, utilization and cycles, and its
+        energy by level as a bar (``viz.plot_energy_breakdown``), redrawn on every change.
+    """
+    from .hardware.dataflows import dataflow
+    from .hardware.mapper import search
+
+    if not layers:
+        raise ValueError("layers must hold at least one (name -> ConvShape) entry; got none")
+
+    def draw(layer, flow, rows, cols):
+        shape = layers[layer]
+        best = search(shape, dataflow(flow, rows=rows, cols=cols))
+        fig, ax = plt.subplots(figsize=(5.5, 3), layout="constrained")
+        plot_energy_breakdown(ax, {flow: best.report})
+        ax.set_title(f"{layer} on {rows}x{cols}, {flow}: {best.energy / shape.macs:.2f} x MAC per MAC,\n"
+                     f"utilization {best.report.utilization:.1%}, {best.report.cycles:,.0f} cycles",
+                     fontsize=9)
+        return fig
+
+    return _explorer(draw, {
+        "layer": widgets.Dropdown(options=list(layers), description="layer"),
+        "flow": widgets.Dropdown(options=list(dataflows), value=dataflows[-1], description="dataflow"),
+        "rows": widgets.IntSlider(value=rows, min=4, max=16, description="rows"),
+        "cols": widgets.IntSlider(value=cols, min=4, max=16, description="cols"),
+    })
 
 
 def pooling_explorer(fmap):

@@ -1,0 +1,38 @@
+"""viz.plot_energy_breakdown and widgets.mapping_explorer draw what the mapper reports."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from cnnlib.counting import ConvShape
+from cnnlib.hardware.mapper import search
+from cnnlib.viz import plot_energy_breakdown
+from cnnlib.widgets import mapping_explorer
+
+LAYER = ConvShape(N=1, C=8, H=10, W=10, M=8, R=3, S=3, P=1)
+
+
+def test_bars_stack_to_the_energy_per_mac():
+    reports = {f: search(LAYER, f).report for f in ("ws", "nlr")}
+    fig, ax = plt.subplots()
+    heights = plot_energy_breakdown(ax, reports)
+    total = sum(heights.values())
+    assert_allclose(total, [r.energy / r.macs for r in reports.values()])
+    assert list(heights)[-1] == "MAC" and np.all(heights["MAC"] > 0)
+    assert len(ax.patches) == len(heights) * 2
+    plt.close(fig)
+    with pytest.raises(ValueError, match="reports must hold at least one"):
+        plot_energy_breakdown(ax, {})
+
+
+def test_mapping_explorer_redraws_on_every_control():
+    box = mapping_explorer({"small": LAYER, "fc": ConvShape.fc(N=1, C=64, M=16)}, dataflows=("ws", "rs"))
+    controls, image = box.children[0].children, box.children[1]
+    assert [c.description for c in controls] == ["layer", "dataflow", "rows", "cols"]
+    first = bytes(image.value)
+    assert first.startswith(b"\x89PNG")
+    controls[1].value = "ws"
+    assert bytes(image.value) != first
+    with pytest.raises(ValueError, match="layers must hold at least one"):
+        mapping_explorer({})
