@@ -14,8 +14,13 @@ The layer shapes come from the models themselves: ``cnnlib.counting.conv_layers`
 model's CONV and FC layers as ``ConvShape`` objects, and the CONV ones (``cnnlib.nn.Conv2d``)
 are kept. The weights are the models' own (seeded) initial weights; inputs are seeded normal.
 
-Timing: all methods of a layer run in interleaved rounds after a warm-up call, and each keeps
-its best round (best-of-k), so a burst of load from other processes hurts all methods alike.
+Timing: all methods of a layer run in interleaved rounds, and each keeps its best round
+(best-of-k), so a burst of load from other processes hurts all methods alike. Each timed call
+comes right after an untimed call of the same method, as in a network that runs layer after
+layer: idle library threads keep spinning for a while after a call (OpenBLAS's for about
+0.1 s, PyTorch's OpenMP threads for a few ms), and without the untimed call each method was
+timed while the previous method's threads still held a core (conv2d always came after torch,
+which slowed VGG-16's 14 x 14 layers by up to half).
 Run with ``make benchmark`` or ``python benchmarks/conv.py [--repeat K] [--threads T]``.
 """
 
@@ -89,12 +94,11 @@ def conv_layers(name):
 
 
 def best_times(fns, repeat):
-    """Best time of each callable over ``repeat`` interleaved rounds, after a warm-up call."""
-    for fn in fns.values():
-        fn()
+    """Best time of each callable over ``repeat`` interleaved rounds, each after an untimed call."""
     best = dict.fromkeys(fns, float("inf"))
     for _ in range(repeat):
         for key, fn in fns.items():
+            fn()  # warm: this method's threads, not the previous method's, are the ones awake
             start = CLOCK()
             fn()
             best[key] = min(best[key], CLOCK() - start)
