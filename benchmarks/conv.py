@@ -8,7 +8,8 @@ LeNet-5 (N = 64, 1 x 32 x 32), float32, it times
 - the GEMM of the same shape, ``numpy.matmul`` of (M/groups) x (C/groups R S) by
   (C/groups R S) x (N E F), once per group: the work im2col reduces the layer to, with no copy;
 - ``torch.nn.functional.conv2d`` with as many threads as BLAS uses, if PyTorch is installed
-  (it is never a dependency of the course; the column is left out without it).
+  (it is never a dependency of the course; the columns are left out without it). Besides
+  conv/torch it prints GEMM/torch, the bare GEMM's time over torch's: a floor for im2col.
 
 The layer shapes come from the models themselves: ``cnnlib.counting.conv_layers`` lists a
 model's CONV and FC layers as ``ConvShape`` objects, and the CONV ones (``cnnlib.nn.Conv2d``)
@@ -155,11 +156,11 @@ def main():
     rng = np.random.default_rng(0)
     header = (f"{'layer':<10}{'N C H -> M RxS/U g':>24}{'method':>10}{'conv2d ms':>11}{'GFLOP/s':>9}"
               f"{'GEMM GFLOP/s':>14}{'conv/GEMM':>11}{'im2col/GEMM':>13}"
-              + (f"{'conv/torch':>12}" if torch else ""))
+              + (f"{'conv/torch':>12}{'GEMM/torch':>12}" if torch else ""))
     summary = {}
     for name in ARGS.nets:
         print(f"\n{TITLE[name]}\n{header}")
-        gemm_ratios, im2col_ratios, torch_ratios = [], [], []
+        gemm_ratios, im2col_ratios, torch_ratios, bound_ratios = [], [], [], []
         for qual, s, w in conv_layers(name):
             t = time_layer(s, w, rng, ARGS.repeat)
             flops = 2 * s.macs
@@ -172,17 +173,20 @@ def main():
                    f"{gemm_ratios[-1]:>11.2f}{im2col_ratios[-1]:>13.2f}")
             if torch is not None:
                 torch_ratios.append(t["conv2d"] / t["torch"])  # time ratio: < 1 is faster than torch
-                row += f"{torch_ratios[-1]:>12.2f}"
+                bound_ratios.append(t["gemm"] / t["torch"])  # what im2col could reach with a free copy
+                row += f"{torch_ratios[-1]:>12.2f}{bound_ratios[-1]:>12.2f}"
             print(row, flush=True)
         summary[name] = (gemm_ratios, torch_ratios)
         print(f"{'geometric mean':<78}{geomean(gemm_ratios):>11.2f}{geomean(im2col_ratios):>13.2f}"
-              + (f"{geomean(torch_ratios):>12.2f}" if torch_ratios else ""))
+              + (f"{geomean(torch_ratios):>12.2f}{geomean(bound_ratios):>12.2f}" if torch_ratios else ""))
     print("\nGFLOP/s count the direct method's 2 N M E F (C/groups) R S FLOPs (Winograd does fewer).")
     print("conv/GEMM: conv2d's GFLOP/s over the same-shape GEMM's (target >= 0.85 on VGG-16);")
     print("im2col/GEMM: the same for the im2col method alone (equal to conv/GEMM where conv2d uses it).")
     if torch is not None:
         print("conv/torch: conv2d's time over torch's (target <= 1.0 over VGG-16 and AlexNet, "
               "<= 1.3 on LeNet-5).")
+        print("GEMM/torch: the bare GEMM's time over torch's, a floor for im2col (its GEMM, with a copy "
+              "that costs nothing).")
         big = [r for n in ("vgg16", "alexnet") if n in summary for r in summary[n][1]]
         if big:
             print(f"VGG-16 + AlexNet conv/torch geometric mean: {geomean(big):.2f}")
