@@ -32,7 +32,10 @@ from .viz import (
 
 
 def _explorer(draw, controls):
-    """Controls above a PNG of the figure ``draw(**values)`` returns, redrawn on every change."""
+    """Controls above a PNG of the figure ``draw(**values)`` returns, redrawn on every change.
+
+    The controls wrap onto a second line rather than shrink when they do not fit the width.
+    """
     image = widgets.Image(format="png")
 
     def update(_=None):
@@ -45,7 +48,8 @@ def _explorer(draw, controls):
     for control in controls.values():
         control.observe(update, names="value")
     update()
-    return widgets.VBox([widgets.HBox(list(controls.values())), image])
+    row = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+    return widgets.VBox([row, image])
 
 
 def conv_explorer(image, filters, *, stride=1):
@@ -187,7 +191,7 @@ def output_size_explorer(H=7, R=3, padding=0, stride=1, dilation=1):
     """
     def slider(name, value, lo, hi):
         return widgets.IntSlider(value=as_int(value, name, lo), min=lo, max=max(hi, value), description=name,
-                                 continuous_update=False, layout=widgets.Layout(width="220px"))
+                                 continuous_update=False)
 
     controls = {"H": slider("H", H, 1, 16), "R": slider("R", R, 1, 7),
                 "padding": slider("padding", padding, 0, 3), "stride": slider("stride", stride, 1, 4),
@@ -307,9 +311,11 @@ def pooling_explorer(fmap):
     fmap = as_float_array(fmap, "fmap")
     check_ndim(fmap, 2, "fmap", "(H, W)")
     kind = widgets.Dropdown(options=["max", "average"], description="pooling")
+    wide = {"description_width": "initial"}  # labels longer than the default width, shown whole
     size = widgets.IntSlider(value=2, min=1, max=min(8, *fmap.shape), description="size R = S",
-                             continuous_update=False)
-    stride = widgets.IntSlider(value=0, min=0, max=8, description="stride (0: = R)", continuous_update=False)
+                             continuous_update=False, style=wide)
+    stride = widgets.IntSlider(value=0, min=0, max=8, description="stride (0: = R)", continuous_update=False,
+                               style=wide)
 
     def draw(kind, size, stride):
         pool = max_pool2d if kind == "max" else avg_pool2d
