@@ -3,21 +3,32 @@
 The rules counted here (and executed, word by word, by ``simulator.simulate``; the two must agree
 exactly) are these. Call the tile a level instance holds an *occupancy* while it stays the same.
 
-1. **Fills (weights, inputs).** When the tile of an operand a level holds changes, the whole new
-   tile is read from the parent (the next outer level holding that operand) and written into the
-   level. Nothing of the old tile is kept, even where a sliding window overlaps it: reuse across
-   consecutive tiles happens only when the tile is exactly the same (the operand is *stationary*
-   while the loops that do not index it run). A tile is the set of distinct words its loops
-   touch, so the input halo inside a tile is read once.
+1. **Fills (weights, inputs).** When the tile of an operand a level holds changes, the level
+   keeps the words the old and the new tile share and fetches the others: they are read from
+   the parent (the next outer level holding that operand) and written into the level. The first
+   tile is fetched whole. Weight tiles never overlap across a change (each coordinate moves by a
+   multiple of the tile's extent, or not at all), nor do an input tile's n and c; but an input
+   row is U e + r and a column U f + s, so an input tile can move by less than it spans, a
+   *sliding window*: a PE convolving a filter row of S weights along an input row fetches, at
+   stride 1, one new input per step, not S (Timeloop counts these deltas too). An operand is
+   *stationary* (nothing moves) while the loops that do not index it run. A tile is the set of
+   distinct words its loops touch, so the input halo inside a tile is read once. With
+   ``Architecture(sliding_window=False)`` the simpler rule applies: every change fetches the
+   whole new tile and keeps nothing of the old one.
 2. **Partial sums (outputs).** When the output tile changes, the old one is written back to the
    parent (read here, written there). The new tile is read from the parent only if its psums were
    updated before (a *revisit*); a first visit starts from zero without any transfer.
 3. **Across the PE array.** A level below the fanout has one instance per PE. One read of the
-   parent serves every PE that needs the same word (*multicast*): the parent reads the distinct
-   words of the union of the PEs' tiles, the PEs write their own copies. Psums written back are
-   added on the way (*spatial reduction*): the PEs' copies are read, the parent writes one word per
-   distinct output. A revisited psum is delivered to one PE; the others start from zero. Each
-   word delivered to or sent from a PE is one NoC transfer.
+   parent serves every PE that needs the same word (*multicast*): the parent reads the words of
+   the union of the PEs' tiles that the union did not hold before (all of them at the first
+   fill), each PE writes the words its own tile did not hold. So a word one PE held and another
+   PE needs next (a window sliding across the boundary between two PEs' tiles) is passed from PE
+   to PE rather than read again; it still counts as a NoC transfer. (Eyeriss has no such path
+   for inputs, so where a mapping moves a tile along a dim spread across PEs this count is
+   slightly optimistic.) Psums written back are added on the way (*spatial reduction*): the PEs'
+   copies are read, the parent writes one word per distinct output. A revisited psum is
+   delivered to one PE; the others start from zero. Each word delivered to or sent from a PE is
+   one NoC transfer.
 4. **MACs.** Each MAC reads a weight and an input from the innermost level holding them, and
    reads and writes its psum in the innermost level holding outputs. If that level is shared by
    the array, one access per distinct word per cycle (multicast and spatial reduction again) and
@@ -29,7 +40,10 @@ Counting rule 1 is what a level *must* move for the order of its loops. Tile cha
 without enumerating them: when loop k is the one that advances (the loops inside it wrap to 0),
 which happens (f_k - 1) times per iteration of the loops outside it, the tile moves by a fixed
 offset; it changes unless that offset is zero in every coordinate of the operand (an input row is
-U e + r, so e advancing while r wraps back can leave the input tile in place).
+U e + r, so e advancing while r wraps back can leave the input tile in place). The words a moved
+input tile keeps are a product over its coordinates: all its n and c if those did not move, times
+the rows (and columns) the row set {U e + r : e < E_t, r < R_t} shares with its copy shifted by
+the row offset, a closed form even where U > R_t leaves gaps (``mapping.input_overlap``).
 """
 
 from __future__ import annotations
@@ -41,7 +55,7 @@ import numpy as np
 
 from ..counting import ConvShape
 from .arch import OPERANDS, Architecture
-from .mapping import DIMS, RELEVANT, Mapping, Problem, tile_words
+from .mapping import DIMS, RELEVANT, Mapping, Problem, input_overlap, tile_words
 
 
 @dataclass
@@ -151,31 +165,29 @@ def nest_counts(prob: Problem, arch: Architecture, orders, factors, spatial) -> 
                 continue
             parent = arch.parent(li, op)
             outer = [lp for lp in loops if lp[0] < li]
-            occupancies = _occupancies(outer, op, U)
-            mine = tile_words(op, ext[li], U)
-            if arch.per_pe(li) and not arch.per_pe(parent):
-                union = tile_words(op, {d: ext[li][d] * sp[d] for d in DIMS}, U)
-                copies = mine * active
-            elif arch.per_pe(li):
-                union = copies = mine * active
-            else:
-                union = copies = mine
+            changes = _changes(outer)
             crosses = arch.per_pe(li) and not arch.per_pe(parent)
+            # the parent serves the union of the PEs' tiles (multicast) or each instance alone
+            union_ext = {d: ext[li][d] * sp[d] for d in DIMS} if crosses else ext[li]
+            n_union = active if arch.per_pe(li) and not crosses else 1
+            n_copies = active if arch.per_pe(li) else 1
+            union = n_union * _fetched(op, union_ext, changes, U, arch.sliding_window)
+            copies = n_copies * _fetched(op, ext[li], changes, U, arch.sliding_window)
             pname, name = arch.levels[parent].name, arch.levels[li].name
-            if op == "outputs":
+            if op == "outputs":  # every occupancy is written back; first visits start from zero
                 distinct = math.prod([f for _, d, f, _ in outer if d in rel]) if outer else one
-                revisits = occupancies - distinct
-                _add(c.reads, (pname, op), revisits * union)
-                _add(c.writes, (name, op), revisits * union)
-                _add(c.reads, (name, op), occupancies * copies)
-                _add(c.writes, (pname, op), occupancies * union)
+                revisits = union - distinct * n_union * tile_words(op, union_ext, U)
+                _add(c.reads, (pname, op), revisits)
+                _add(c.writes, (name, op), revisits)
+                _add(c.reads, (name, op), copies)
+                _add(c.writes, (pname, op), union)
                 if crosses:
-                    _add(c.noc, op, revisits * union + occupancies * copies)
+                    _add(c.noc, op, revisits + copies)
             else:
-                _add(c.reads, (pname, op), occupancies * union)
-                _add(c.writes, (name, op), occupancies * copies)
+                _add(c.reads, (pname, op), union)
+                _add(c.writes, (name, op), copies)
                 if crosses:
-                    _add(c.noc, op, occupancies * copies)
+                    _add(c.noc, op, copies)
         inner = arch.innermost(op)
         name = arch.levels[inner].name
         if arch.per_pe(inner):
@@ -189,33 +201,60 @@ def nest_counts(prob: Problem, arch: Architecture, orders, factors, spatial) -> 
     return c
 
 
-def _occupancies(outer, op: str, U: int):
-    """How many different tiles a level holds in a row (rule 1), given the loops outside it.
+def _changes(outer):
+    """Each tile change of a level: (how many times it happens, {dim: offset of the tile}).
 
-    ``outer`` lists (level, dim, factor, stride) from outer to inner.
+    ``outer`` lists the loops outside the level, (level, dim, factor, stride) from outer to
+    inner. When loop k advances (f_k - 1 times per iteration of the loops outside it), the loops
+    inside it wrap back to 0, so the tile moves by loop k's stride in its dim minus what the
+    inner loops of each dim had advanced.
     """
-    occupancies = np.int64(1)
+    changes = []
     prefix = np.int64(1)
-    back = {}  # per dim: sum of (f - 1) * stride of the loops inside the current one
-    wraps = []
-    for _, d, f, stride in reversed(outer):
-        wraps.append(dict(back))
-        back[d] = back.get(d, 0) + (f - 1) * stride
-    for (_, d, f, stride), inner in zip(outer, reversed(wraps), strict=True):
-        delta = {k: -v for k, v in inner.items()}
+    for k, (_, d, f, stride) in enumerate(outer):
+        delta = {}
+        for _, e, g, s in outer[k + 1 :]:
+            delta[e] = delta.get(e, 0) - (g - 1) * s
         delta[d] = delta.get(d, 0) + stride
-        if op == "inputs":  # an input row is U e + r, a column U f + s
-            coords = [delta.get("N", 0), delta.get("C", 0)]
-            coords.append(U * delta.get("E", 0) + delta.get("R", 0))
-            coords.append(U * delta.get("F", 0) + delta.get("S", 0))
-        else:
-            coords = [delta[k] for k in RELEVANT[op] if k in delta]
-        moved = False
-        for x in coords:
-            moved = moved | (x != 0)
-        occupancies = occupancies + prefix * (f - 1) * moved
+        changes.append((prefix * (f - 1), delta))
         prefix = prefix * f
-    return occupancies
+    return changes
+
+
+def _kept(op: str, ext: dict, delta: dict, U: int, sliding: bool):
+    """Words of a tile with extents ``ext`` still in the tile after it moves by ``delta``.
+
+    Weights and outputs keep all or nothing: the offset of each of their coordinates is a
+    multiple of the tile's extent. So are an input tile's n and c offsets, but its rows
+    U e + r and columns U f + s can move by less than the tile spans (a sliding window): with
+    ``sliding``, the rows and columns the old and the new tile share are kept (rule 1);
+    without, the tile is refetched unless it did not move at all.
+    """
+    g = delta.get
+    if op == "inputs":  # an input row is U e + r, a column U f + s
+        rows, cols = U * g("E", 0) + g("R", 0), U * g("F", 0) + g("S", 0)
+        same = (g("N", 0) == 0) & (g("C", 0) == 0)
+        if sliding:
+            return (
+                same * ext["N"] * ext["C"]
+                * input_overlap(ext["E"], ext["R"], U, rows) * input_overlap(ext["F"], ext["S"], U, cols)
+            )
+        same = same & (rows == 0) & (cols == 0)
+    else:
+        same = True
+        for k in RELEVANT[op]:
+            same = same & (g(k, 0) == 0)
+    return same * tile_words(op, ext, U)
+
+
+def _fetched(op: str, ext: dict, changes, U: int, sliding: bool):
+    """Words one instance loads over all its occupancies: the first tile, then the new words of
+    each change (all of them, unless the tile overlaps its predecessor)."""
+    words = tile_words(op, ext, U)
+    total = words
+    for times, delta in changes:
+        total = total + times * (words - _kept(op, ext, delta, U, sliding))
+    return total
 
 
 def analyze(mapping: Mapping, layer: ConvShape, arch: Architecture) -> Counts:

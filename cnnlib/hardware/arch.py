@@ -101,6 +101,11 @@ class Level:
 class Architecture:
     """A spatial accelerator: storage levels (outermost first), a PE array, MAC and NoC energy.
 
+    ``sliding_window`` (default True): when an input tile moves by less than it spans (a window
+    sliding along a row), a level keeps the words the old and new tiles share and fetches only
+    the new ones, as Timeloop counts. False restores the simpler rule that refetches the whole
+    tile (see ``cnnlib.hardware.analytical``, rule 1).
+
     Raises ``ValueError`` for inconsistent descriptions: fewer than one level, duplicate names,
     an outermost level that is bounded or misses an operand, a capacity that grows from a level
     to an inner one, a fanout index out of range, a non-positive array size or energy.
@@ -115,6 +120,7 @@ class Architecture:
     noc_energy: float = 2.0
     word_bits: int = 16
     energy_unit: str = "x MAC"
+    sliding_window: bool = True
     level_index: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -152,6 +158,8 @@ class Architecture:
         _positive(self.mac_energy, "mac_energy")
         _positive(self.noc_energy, "noc_energy")
         as_int(self.word_bits, "word_bits", 1)
+        if not isinstance(self.sliding_window, bool):
+            raise TypeError(f"sliding_window must be True or False; got {self.sliding_window!r}")
         object.__setattr__(self, "level_index", {lv.name: i for i, lv in enumerate(levels)})
 
     @property

@@ -86,6 +86,23 @@ def input_span(e, r, U: int):
     return np.where(r >= U, (e - 1) * U + r, e * r)
 
 
+def input_overlap(e, r, U: int, shift):
+    """Rows the set {U x + i : x < e, i < r} shares with its copy shifted by ``shift`` rows.
+
+    The words a sliding input tile keeps when it moves by ``shift`` rows (or columns). For
+    r >= U the set is a run of (e - 1) U + r rows, which keeps max(0, run - |shift|) of them.
+    For r < U it is e runs of r rows at period U: write |shift| = q U + s (0 <= s < U); a run
+    overlaps only the shifted run q periods away (r - s rows where s < r) and the one q + 1
+    periods away (s + r - U rows where s + r > U), which e - q and e - q - 1 runs have.
+    All arguments may be ints or integer arrays (elementwise).
+    """
+    t = np.abs(shift)
+    q, s = np.divmod(t, U)
+    run = np.maximum((e - 1) * U + r - t, 0)
+    gapped = np.maximum(e - q, 0) * np.maximum(r - s, 0) + np.maximum(e - q - 1, 0) * np.maximum(s + r - U, 0)
+    return np.where(r >= U, run, gapped)
+
+
 def tile_words(operand: str, ext: dict, U: int):
     """Distinct words of ``operand`` in a tile whose loops cover ``ext`` = {dim: extent}."""
     if operand == "weights":

@@ -4,10 +4,12 @@ Every storage level instance keeps a real buffer (a NaN-filled copy of the opera
 which only the words it holds are numbers). The simulator walks the temporal loops in order; at
 each step it works out, for every level and operand, the set of words the level must hold (the
 distinct coordinates its tile touches), and applies the rules stated in
-``cnnlib.hardware.analytical``: fills copy words from the parent's buffer, psums are written
-back (summed over the PEs that share them) and read back on revisits, and the MACs of all PEs
-read their operands from the innermost buffers. A word that is read but not held is NaN, so a
-wrong data movement shows up in the output, which is compared with ``conv2d``.
+``cnnlib.hardware.analytical``: a fill keeps the held words the new tile still needs and copies
+only the missing ones (from another PE that held them, else from the parent's buffer; with
+``sliding_window=False`` it empties the buffer and copies the whole tile), psums are written back
+(summed over the PEs that share them) and read back on revisits, and the MACs of all PEs read
+their operands from the innermost buffers. A word that is read but not held is NaN, so a wrong
+data movement shows up in the output, which is compared with ``conv2d``.
 
 It is slow (Python work per loop iteration): use it on small layers, and ``analytical.analyze``
 for real ones. The two count the same things and must agree exactly.
@@ -137,45 +139,72 @@ class _Run:
 
     def fill(self, lv, op, want):
         """Load the tiles ``want`` (one per instance) of ``op`` into level ``lv`` from its parent."""
+        if op == "outputs":
+            self.fill_psums(lv, want)
+            return
         parent = self.arch.parent(lv, op)
         child, src = self.buf[lv, op], self.buf[parent, op]
+        old = self.held[lv, op] if self.arch.sliding_window else [None] * len(want)
+        for q, kids in self.groups_under(lv, parent):
+            new_tiles = {k: self.mask(want[k], src.shape[1:]) for k in kids}
+            old_tiles = {k: self.mask(old[k], src.shape[1:]) for k in kids}
+            held = np.logical_or.reduce([old_tiles[k] for k in kids])  # in some instance before
+            before = np.full(src.shape[1:], np.nan)  # what the instances held
+            for k in kids:
+                before[old_tiles[k]] = child[k][old_tiles[k]]
+            read = np.logical_or.reduce([new_tiles[k] for k in kids]) & ~held
+            if np.isnan(src[q][read]).any():
+                raise RuntimeError(f"{self.names[parent]} does not hold the {op} {self.names[lv]} needs")
+            self.count(self.c.reads, (self.names[parent], op), read.sum())
+            for k in kids:  # keep what is still needed, copy only the missing words
+                keep, missing = new_tiles[k] & old_tiles[k], new_tiles[k] & ~old_tiles[k]
+                now = np.full(src.shape[1:], np.nan)
+                now[keep] = child[k][keep]
+                now[missing & held] = before[missing & held]  # passed on from another instance
+                now[missing & ~held] = src[q][missing & ~held]  # read from the parent (multicast)
+                child[k] = now
+                self.count(self.c.writes, (self.names[lv], op), missing.sum())
+                if self.crosses(lv, parent):
+                    self.count(self.c.noc, op, missing.sum())
+        self.held[lv, op] = want
+
+    @staticmethod
+    def mask(coords, shape):
+        """A boolean array of ``shape``, True at the words of the tile ``coords`` (None: empty)."""
+        out = np.zeros(shape, dtype=bool)
+        if coords is not None:
+            out[np.ix_(*coords)] = True
+        return out
+
+    def fill_psums(self, lv, want):
+        """Load psum tiles: zeros on a first visit, the parent's psums on a revisit (rule 2)."""
+        parent = self.arch.parent(lv, "outputs")
+        child, src = self.buf[lv, "outputs"], self.buf[parent, "outputs"]
         child[:] = np.nan
         for q, kids in self.groups_under(lv, parent):
-            mask = np.zeros(src.shape[1:], dtype=bool)
-            for k in kids:
-                mask[np.ix_(*want[k])] = True
-            if op == "outputs":
-                seen = self.touched[mask]
-                if not seen.any():  # first visit: start from zero, nothing moves
-                    for k in kids:
-                        child[k][np.ix_(*want[k])] = 0.0
-                    continue
-                if not seen.all():
-                    raise RuntimeError(f"level {self.names[lv]}: a psum tile is partly visited")
-            if np.isnan(src[q][mask]).any():
-                raise RuntimeError(f"{self.names[parent]} does not hold the {op} {self.names[lv]} needs")
-            self.count(self.c.reads, (self.names[parent], op), mask.sum())
-            if op == "outputs":  # each revisited psum goes to the first PE that needs it
-                left = mask.copy()
+            mask = np.logical_or.reduce([self.mask(want[k], src.shape[1:]) for k in kids])
+            seen = self.touched[mask]
+            if not seen.any():  # first visit: start from zero, nothing moves
                 for k in kids:
-                    ix = np.ix_(*want[k])
-                    mine = np.zeros_like(mask)
-                    mine[ix] = True
-                    give = mine & left
-                    child[k][ix] = 0.0
-                    child[k][give] = src[q][give]
-                    left &= ~give
-                    self.count(self.c.writes, (self.names[lv], op), give.sum())
-                if self.crosses(lv, parent):
-                    self.count(self.c.noc, op, mask.sum())
+                    child[k][np.ix_(*want[k])] = 0.0
                 continue
+            if not seen.all():
+                raise RuntimeError(f"level {self.names[lv]}: a psum tile is partly visited")
+            if np.isnan(src[q][mask]).any():
+                raise RuntimeError(f"{self.names[parent]} does not hold the outputs {self.names[lv]} needs")
+            self.count(self.c.reads, (self.names[parent], "outputs"), mask.sum())
+            left = mask.copy()  # each revisited psum goes to the first PE that needs it
             for k in kids:
                 ix = np.ix_(*want[k])
-                child[k][ix] = src[q][ix]
-                self.count(self.c.writes, (self.names[lv], op), child[k][ix].size)
-                if self.crosses(lv, parent):
-                    self.count(self.c.noc, op, child[k][ix].size)
-        self.held[lv, op] = want
+                mine = self.mask(want[k], mask.shape)
+                give = mine & left
+                child[k][ix] = 0.0
+                child[k][give] = src[q][give]
+                left &= ~give
+                self.count(self.c.writes, (self.names[lv], "outputs"), give.sum())
+            if self.crosses(lv, parent):
+                self.count(self.c.noc, "outputs", mask.sum())
+        self.held[lv, "outputs"] = want
 
     def mac(self, idx):
         """One temporal step: every PE does one MAC, reading from the innermost buffers."""

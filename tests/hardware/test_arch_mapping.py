@@ -1,13 +1,16 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cnnlib.counting import ConvShape
 from cnnlib.hardware.analytical import analyze
 from cnnlib.hardware.arch import OPERANDS, Architecture, Level, eyeriss_like, simple_arch
 from cnnlib.hardware.mapper import compulsory_words, lower_bound, search
-from cnnlib.hardware.mapping import Mapping
+from cnnlib.hardware.mapping import Mapping, input_overlap, input_span
 from cnnlib.hardware.report import evaluate
 from cnnlib.hardware.simulator import simulate
 
@@ -67,16 +70,55 @@ def test_mapping_errors_name_level_dim_and_numbers():
         Mapping.build(arch, {"L2": [("R", 3)]})
 
 
-def test_weight_vs_output_stationary_by_hand():
+@pytest.mark.parametrize("sliding", [True, False])
+def test_weight_vs_output_stationary_by_hand(sliding):
     # one RF of 3 weights, 3 inputs and 1 psum under a GLB: the order of the GLB loops decides
-    arch = simple_arch(rows=1, cols=1, glb_words=64, rf_words=8)
+    arch = replace(simple_arch(rows=1, cols=1, glb_words=64, rf_words=8), sliding_window=sliding)
     layer = ConvShape(N=1, C=1, H=6, W=1, M=2, R=3, S=1)
     ws = Mapping.build(arch, {"GLB": [("M", 2), ("E", 4)], "RF": [("R", 3)]})  # weights stay over e
     os_ = Mapping.build(arch, {"GLB": [("E", 4), ("M", 2)], "RF": [("R", 3)]})  # inputs stay over m
     cw, co = analyze(ws, layer, arch), analyze(os_, layer, arch)
     assert cw.writes["RF", "weights"] == 2 * 3 and co.writes["RF", "weights"] == 8 * 3
-    assert cw.writes["RF", "inputs"] == 8 * 3 and co.writes["RF", "inputs"] == 4 * 3
-    assert simulate(ws, layer, arch)[1] == cw
+    if sliding:
+        # the 3-input window moves by one row per e step: 3 words, then 1 new word for each of
+        # the 3 further e; ws starts over (e wraps back 3 rows, no overlap) for the second m
+        assert cw.writes["RF", "inputs"] == 2 * (3 + 3 * 1) and co.writes["RF", "inputs"] == 3 + 3 * 1
+    else:  # the whole window is refetched at each of the 8 (ws) or 4 (os) tile changes
+        assert cw.writes["RF", "inputs"] == 8 * 3 and co.writes["RF", "inputs"] == 4 * 3
+    assert simulate(ws, layer, arch)[1] == cw and simulate(os_, layer, arch)[1] == co
+
+
+@given(e=st.integers(1, 8), r=st.integers(1, 8), U=st.integers(1, 5), shift=st.integers(-60, 60))
+def test_input_overlap_counts_the_shared_rows(e, r, U, shift):
+    rows = {U * x + i for x in range(e) for i in range(r)}  # gapped when r < U
+    assert input_overlap(e, r, U, shift) == len(rows & {h + shift for h in rows})
+    assert input_overlap(e, r, U, 0) == input_span(e, r, U) == len(rows)
+
+
+def test_input_overlap_is_vectorised():
+    e, r, shift = np.array([3, 3, 2]), np.array([3, 1, 2]), np.array([1, 3, -2])
+    # at U = 3: a run of 9 rows moved by 1; rows {0, 3, 6} by 3; rows {0, 1, 3, 4} by -2 keep {1}
+    np.testing.assert_array_equal(input_overlap(e, r, 3, shift), [8, 2, 1])
+
+
+def test_sliding_window_keeps_the_overlap_across_the_array():
+    # RS-like: 3 PEs (one per filter row r), each holding the 3-input window of its row of a
+    # 1 x 5 input; the GLB loop over f moves every window one column (stride 1)
+    arch = Architecture(
+        "rs", (Level("DRAM", OPERANDS, None, 200.0), Level("GLB", OPERANDS, 256, 6.0),
+               Level("RF", OPERANDS, {"weights": 3, "inputs": 3, "outputs": 1}, 1.0)),
+        rows=3, cols=1, fanout=1,
+    )
+    layer = ConvShape(N=1, C=1, H=3, W=5, M=1, R=3, S=3)  # E = 1, F = 3
+    m = Mapping.build(arch, {"GLB": [("F", 3)], "RF": [("S", 3)]}, rows=[("R", 3)])
+    on, off = analyze(m, layer, arch), analyze(m, layer, replace(arch, sliding_window=False))
+    # each PE: 3 inputs, then 1 new input at each of the 2 moves; the GLB multicasts nothing
+    # (the 3 PEs read different rows): 3 x (3 + 2) words with, 3 x 3 x 3 without
+    assert on.writes["RF", "inputs"] == on.reads["GLB", "inputs"] == on.noc["inputs"] == 3 * (3 + 2)
+    assert off.writes["RF", "inputs"] == off.reads["GLB", "inputs"] == 3 * 3 * 3
+    assert simulate(m, layer, arch)[1] == on
+    with pytest.raises(TypeError, match="sliding_window must be True or False; got 1"):
+        replace(arch, sliding_window=1)
 
 
 def test_report_energy_is_counts_times_costs():

@@ -34,7 +34,8 @@ def layers(draw):
 
 @st.composite
 def mapped(draw, layer):
-    """A random valid mapping of ``layer`` and an architecture it fits exactly."""
+    """A random valid mapping of ``layer`` and an architecture it fits exactly (with or without
+    sliding-window reuse of inputs)."""
     prob = Problem.of(layer)
     shape = draw(st.sampled_from(["dram-glb-rf", "dram-rf", "dram-glb"]))
     names = {"dram-glb-rf": ["DRAM", "GLB", "RF"], "dram-rf": ["DRAM", "RF"], "dram-glb": ["DRAM", "GLB"]}[shape]
@@ -72,7 +73,8 @@ def mapped(draw, layer):
         for outer, inner in zip(held, held[1:], strict=False):
             if inner.capacity_of(op) > outer.capacity_of(op):
                 return draw(mapped(layer))  # rare: redraw
-    arch = Architecture("random", tuple(levels), rows=nrows, cols=ncols, fanout=fanout)
+    sliding = draw(st.booleans())
+    arch = Architecture("random", tuple(levels), rows=nrows, cols=ncols, fanout=fanout, sliding_window=sliding)
     return Mapping.build(arch, temporal, rows=rows, cols=cols), arch
 
 
