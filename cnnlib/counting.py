@@ -256,7 +256,8 @@ class Convention:
     other_ops : bool
         Count the work of pooling, batch-norm, activation and LRN layers as MACs, one per
         ``LayerCounts.other_ops`` (pooling: R S - 1 compares or adds per output; the others: one
-        per element).
+        per element). No tool's preset sets it: each tool that counts these layers has rules of
+        its own (see Notes).
     batch : bool
         Multiply MACs and activations by the batch size N (the lecture's
         N x (M x R x S x C) x (E x F) MACs and N x (M x E x F) stored outputs). Weights never
@@ -267,32 +268,41 @@ class Convention:
     The default, ``Convention()``, is the lecture's (Sze et al.): multiply-accumulates of the
     weighted sums only, times N. How three common PyTorch tools count, read from their source
     (torchinfo ``layer_info.py``; fvcore ``flop_count.py`` and ``jit_handles.py``; ptflops
-    ``pytorch_ops.py``, ``aten_ops.py`` and ``flops_counter.py``):
+    ``pytorch_ops.py``, ``aten_ops.py`` and ``flops_counter.py``) and checked by running
+    torchinfo 1.8.0, fvcore 0.1.5.post20221221 and ptflops 0.7.5 (torch 2.13) on single layers
+    and on the famous networks in ``tests/test_against_torch.py``:
 
     torchinfo ("Mult-Adds")
         A CONV layer counts (weights + biases) x N x E x F, so every bias add is one mult-add;
         an FC layer (weights + biases) x N. The batch of the input it is given multiplies.
-        Layers without parameters (pooling, activations) count 0; batch norm counts its
+        Layers without parameters (pooling, activations, LRN) count 0; batch norm counts its
         2 C parameters x N, not one per element. For CONV and FC layers this is
         ``Convention(bias_adds=True)``.
     fvcore (``FlopCountAnalysis``)
         Counts one fused multiply-add as one "flop" (so its "flops" are MACs), skips bias adds,
         and counts the whole input batch: for CONV and FC layers, ``Convention()``. Batch norm is
-        counted by default (1 per element in inference, 2 with gamma and beta; 5 per element in
-        training) and so is adaptive average pooling (1 per input element); ReLU and max pooling
-        are not counted (reported as unsupported operators).
-    ptflops (``get_model_complexity_info``, its ``pytorch`` backend)
-        Counts per image (it runs a batch of one and divides by the batch size) and adds one MAC
-        per bias add for CONV and FC layers; it also counts pooling (one per *input* element),
-        batch norm (one per element, two with gamma and beta) and activations (one per output
-        element). For CONV and FC layers this is ``Convention(bias_adds=True, batch=False)``;
-        with ``other_ops=True`` the other layers come close but not exactly (the
-        per-element rules above differ from ``LayerCounts.other_ops``). Its ``aten`` backend
-        (the default in some releases) counts only convolutions (bias adds included) and matrix
-        multiplies.
+        counted by default (in inference 1 per element, 2 with gamma and beta as here; in
+        training 4, or 5 with them), and so is adaptive average pooling (1 per input element).
+        ReLU is ignored; max pooling, ``AvgPool2d``, tanh, sigmoid, the operations inside
+        PyTorch's LRN and the residual adds are unsupported operators: none is counted.
+    ptflops (``get_model_complexity_info``)
+        Counts per image (it makes a batch of one itself) and adds one MAC per bias add for CONV
+        and FC layers: ``Convention(bias_adds=True, batch=False)``. Its ``aten`` backend counts
+        only convolutions and matrix multiplies, so this reproduces its count of a whole CNN.
+        The default in 0.7.5 (whatever its README says) is the ``pytorch`` backend, which also
+        counts the other layers, by rules no switch here reproduces: batch norm 2 per element
+        (with gamma and beta); pooling 2 per *input* element and ReLU and ELU 2 per element
+        (the layer's hook and the patched functional each count once;
+        ``backend_specific_config={"count_functional": False}`` counts them once); leaky ReLU 1
+        per element; tanh and sigmoid 0; LRN the tensor operations inside PyTorch's
+        ``LocalResponseNorm``, 3 per element plus (C + size - 1) x H x W for its padded
+        average; residual adds 0.
+
+    A sparse connection table (LeNet-5's C3) has no PyTorch layer: as a dense convolution whose
+    unconnected weights are zero, every tool counts all M x C/groups (filter, channel) pairs.
 
     ``CONVENTIONS`` names these settings; reconcile a tool's number with this course's by
-    choosing the matching one.
+    choosing the matching one, then adding what the tool counts for the other layers.
     """
 
     bias_adds: bool = False
@@ -320,13 +330,14 @@ class Convention:
 
 
 #: Named conventions (see ``Convention``'s Notes): the lecture's default, LeCun's "connections",
-#: and the settings that reproduce torchinfo, fvcore and ptflops on CONV and FC layers.
+#: and the settings that reproduce torchinfo, fvcore and ptflops on CONV and FC layers (and
+#: ptflops' ``aten`` backend on a whole CNN).
 CONVENTIONS = {
     "lecture": Convention(),
     "lecun": Convention(bias_adds=True),
     "torchinfo": Convention(bias_adds=True),
     "fvcore": Convention(),
-    "ptflops": Convention(bias_adds=True, other_ops=True, batch=False),
+    "ptflops": Convention(bias_adds=True, batch=False),
 }
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnlib import nn
+from cnnlib import models, nn
 from cnnlib.counting import (
     CONVENTIONS,
     Convention,
@@ -18,6 +18,7 @@ from cnnlib.counting import (
     conv_output_size,
     get_convention,
     memory_bytes,
+    summary,
 )
 from cnnlib.layers import conv2d
 
@@ -216,31 +217,55 @@ def test_convention_other_ops():
     assert Convention(other_ops=True).macs(pool, N=2) == 2 * 3528
 
 
-def _torchinfo(layer, in_shape, N):
-    """torchinfo's rule (layer_info.py): (weights + biases) x N x E x F for conv, x N for Linear."""
-    params = sum(p.size for p in layer.parameters().values())
+# The tools' rules, written from their source independently of the presets (see Convention's
+# Notes): what each tool reports for one cnnlib layer, torchinfo and fvcore for a batch of N,
+# ptflops (its default pytorch backend) per image. tests/test_against_torch.py checks them
+# against the running tools; the numbers below were recorded there.
+
+
+def _spatial(layer, in_shape):
     out = layer.output_shape(in_shape)
-    return params * N * (out[1] * out[2] if len(out) == 3 else 1)
+    return out[1] * out[2] if len(out) == 3 else 1
+
+
+def _torchinfo(layer, in_shape, N):
+    """torchinfo's rule (layer_info.py): parameters x N x E x F for a conv, parameters x N otherwise."""
+    params = sum(p.size for p in layer.parameters().values())  # batch norm: gamma and beta
+    return params * N * (_spatial(layer, in_shape) if isinstance(layer, nn.Conv2d) else 1)
 
 
 def _fvcore(layer, in_shape, N):
-    """fvcore's rule (jit_handles.py): N x prod(w.shape) x E x F, no bias; Linear N x K x M."""
-    out = layer.output_shape(in_shape)
-    return N * layer.w.size * (out[1] * out[2] if len(out) == 3 else 1)
+    """fvcore's rule (jit_handles.py): N x prod(w.shape) x E x F for a conv, no bias; Linear N x K x M;
+    batch norm in inference with gamma and beta 2 per element; nothing else."""
+    if isinstance(layer, (nn.Conv2d, nn.Linear)):
+        return N * layer.w.size * _spatial(layer, in_shape)
+    return 2 * N * int(np.prod(in_shape)) if isinstance(layer, nn.BatchNorm2d) else 0
 
 
 def _ptflops(layer, in_shape, N):
-    """ptflops' rule (pytorch_ops.py), per image: R S C (M/groups) E F + M E F for a conv with bias."""
-    out = layer.output_shape(in_shape)
-    spatial = out[1] * out[2] if len(out) == 3 else 1
-    if isinstance(layer, nn.Conv2d):
-        macs = layer.R * layer.S * layer.C * (layer.M // layer.groups) * spatial
-    else:
-        macs = layer.K * layer.M
-    return macs + (layer.M * spatial if layer.b is not None else 0)
+    """ptflops' rule (pytorch_ops.py and the functionals it patches), per image."""
+    n_in, spatial = int(np.prod(in_shape)), _spatial(layer, in_shape)
+    if isinstance(layer, nn.Conv2d):  # R S C (M/groups) E F + M E F with a bias
+        return layer.R * layer.S * layer.C * (layer.M // layer.groups) * spatial + (
+            layer.M * spatial if layer.b is not None else 0)
+    if isinstance(layer, nn.Linear):
+        return layer.K * layer.M + (layer.M if layer.b is not None else 0)
+    if isinstance(layer, nn.BatchNorm2d):  # with gamma and beta
+        return 2 * n_in
+    if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)):  # module hook + patched F.*_pool2d
+        return 2 * n_in
+    if isinstance(layer, nn.Activation):  # nn.ReLU and nn.ELU also call patched functionals
+        return {"relu": 2, "elu": 2, "leaky_relu": 1}.get(layer.kind, 0) * n_in
+    if isinstance(layer, nn.LocalResponseNorm):  # x.mul(x), .mul(alpha), .add(k); avg_pool3d on the
+        C, H, W = in_shape  # input padded by size - 1 channels
+        return 3 * n_in + (C + layer.size - 1) * H * W
+    return 0
 
 
-@pytest.mark.parametrize("tool, rule", [("torchinfo", _torchinfo), ("fvcore", _fvcore), ("ptflops", _ptflops)])
+TOOL_RULES = {"torchinfo": _torchinfo, "fvcore": _fvcore, "ptflops": _ptflops}
+
+
+@pytest.mark.parametrize("tool, rule", TOOL_RULES.items())
 @pytest.mark.parametrize(
     "layer, in_shape",
     [
@@ -253,6 +278,73 @@ def _ptflops(layer, in_shape, N):
 def test_named_conventions_reproduce_the_tools_on_conv_and_fc(tool, rule, layer, in_shape):
     for N in (1, 3):
         assert CONVENTIONS[tool].macs(layer.counts(in_shape), N) == rule(layer, in_shape, N)
+
+
+# (label, layer, in_shape) -> (torchinfo, fvcore, ptflops) as the tools report them for N = 2:
+# torchinfo 1.8.0, fvcore 0.1.5.post20221221, ptflops 0.7.5 (default backend), torch 2.13.0.
+SINGLE_LAYERS = [
+    ("conv", nn.Conv2d(3, 10, 5), (3, 32, 32), (1_191_680, 1_176_000, 595_840)),
+    ("conv without bias", nn.Conv2d(4, 6, 3, stride=2, bias=False), (4, 9, 9), (6912, 6912, 3456)),
+    ("grouped conv", nn.Conv2d(96, 256, 5, padding=2, groups=2), (96, 27, 27),
+     (448_270_848, 447_897_600, 224_135_424)),
+    ("fc", nn.Linear(120, 84), (120,), (20_328, 20_160, 10_164)),
+    ("batch norm", nn.BatchNorm2d(4), (4, 8, 8), (16, 1024, 512)),
+    ("max pool", nn.MaxPool2d(3, 2), (4, 13, 13), (0, 0, 1352)),
+    ("padded max pool", nn.MaxPool2d(3, 2, 1), (4, 13, 13), (0, 0, 1352)),
+    ("avg pool", nn.AvgPool2d(2), (6, 28, 28), (0, 0, 9408)),
+    ("relu", nn.ReLU(), (4, 8, 8), (0, 0, 512)),
+    ("tanh", nn.Tanh(), (4, 8, 8), (0, 0, 0)),
+    ("lrn", nn.LocalResponseNorm(), (8, 5, 5), (0, 0, 900)),
+]
+
+# network -> (torchinfo, fvcore, ptflops, ptflops with backend="aten") for N = 2, same versions
+NETWORKS = {
+    "lenet5": (846_076, 833_040, 435_646, 423_038),
+    "lenet5_sparse": (846_076, 833_040, 435_646, 423_038),  # the tools see a dense C3
+    "alexnet": (1_450_132_176, 1_448_813_632, 729_346_320, 725_066_088),
+    "vgg16": (30_967_642_064, 30_940_528_640, 15_523_175_400, 15_483_821_032),
+    "resnet18": (3_628_167_888, 3_638_081_536, 1_825_313_768, 1_814_074_344),
+    "googlenet": (3_171_798_064, 3_165_343_744, 1_601_439_480, 1_585_899_032),
+}
+
+
+@pytest.mark.parametrize("label, layer, in_shape, reported", SINGLE_LAYERS, ids=[c[0] for c in SINGLE_LAYERS])
+def test_tool_rules_reproduce_the_recorded_layers(label, layer, in_shape, reported):
+    assert tuple(rule(layer, in_shape, 2) for rule in TOOL_RULES.values()) == reported
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_tool_rules_and_presets_reproduce_the_recorded_networks(name):
+    model, in_shape = models.get(name), models.input_shape(name)
+    layers = list(model.layers(in_shape))
+    torchinfo, fvcore, ptflops, ptflops_aten = NETWORKS[name]
+    for tool, reported in (("torchinfo", torchinfo), ("fvcore", fvcore), ("ptflops", ptflops)):
+        assert sum(TOOL_RULES[tool](layer, s, 2) for _, layer, s, _ in layers) == reported
+    # ptflops' aten backend counts CONV and FC layers only: the preset, for the network the tool sees
+    unconnected = (2400 - 1500) * 10 * 10 if name == "lenet5_sparse" else 0  # C3's zero weights x E x F
+    assert summary(model, in_shape, N=2, convention="ptflops").total.macs + unconnected == ptflops_aten
+    # the presets are exact on CONV and FC layers; the rest is what the tools count for the other layers
+    for tool in TOOL_RULES:
+        table = summary(model, in_shape, N=2, convention=tool)
+        for row, (_, layer, s, _) in zip(table.rows, layers, strict=True):
+            if row.kind and not (name == "lenet5_sparse" and row.name == "c3"):
+                assert row.macs == TOOL_RULES[tool](layer, s, 2), (tool, row.name)
+
+
+def test_the_ptflops_preset_is_its_aten_backend():
+    # the small CNN of notebook 04: bias adds in, per image; ptflops' default backend adds 2 per
+    # batch-norm, ReLU and pooling-input element (4,046,090 with ptflops 0.7.5)
+    net = nn.Sequential(
+        nn.Conv2d(3, 16, 5, padding=2), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * 4 * 4, 256), nn.ReLU(), nn.Linear(256, 10),
+    )
+    s = summary(net, (3, 32, 32), N=2, convention="ptflops")
+    assert CONVENTIONS["ptflops"] == Convention(bias_adds=True, batch=False)
+    assert s.total.macs == s.conv.macs + s.fc.macs == 3_881_738
+    layers = list(net.layers((3, 32, 32)))
+    assert sum(_ptflops(layer, shape, 2) for _, layer, shape, _ in layers) == 4_046_090
 
 
 def test_get_convention():
