@@ -1,3 +1,4 @@
+import itertools
 import json
 from dataclasses import replace
 
@@ -7,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cnnlib.counting import ConvShape
+from cnnlib.hardware import mapper
 from cnnlib.hardware.analytical import analyze
 from cnnlib.hardware.arch import OPERANDS, Architecture, Level, eyeriss_like, simple_arch
 from cnnlib.hardware.mapper import compulsory_words, lower_bound, search
@@ -162,6 +164,21 @@ def test_two_stage_pruning_finds_the_exhaustive_optimum_on_small_layers():
         assert full.evaluated > search(layer, "rs").evaluated
         assert search(layer, "rs").energy == full.energy
         assert np.isfinite(full.energy)
+
+
+def test_orders_inside_the_stationarity_groups_find_nothing_better(monkeypatch):
+    # with sliding windows the order of E, F (and R, S) can change input counts: search all 24
+    wider = tuple(
+        tuple(d for g in groups for d in g)
+        for perm in itertools.permutations([[("N", "E", "F"), ("N", "F", "E")], [("C", "R", "S"), ("C", "S", "R")],
+                                            [("M",)]])
+        for groups in itertools.product(*perm)
+    )
+    assert len(set(wider)) == 24 and set(mapper.ORDERS) <= set(wider)
+    layer = ConvShape(N=1, C=4, H=8, W=8, M=8, R=3, S=3)
+    found = {flow: search(layer, flow).energy for flow in ("rs", "ws")}
+    monkeypatch.setattr(mapper, "ORDERS", wider)
+    assert {flow: search(layer, flow).energy for flow in ("rs", "ws")} == found
 
 
 def test_unknown_dataflow_and_objective():
