@@ -123,6 +123,20 @@ def test_sliding_window_keeps_the_overlap_across_the_array():
         replace(arch, sliding_window=1)
 
 
+def test_a_word_another_pe_held_is_passed_on_not_reread():
+    # 2 PEs (e = 0, 1) each hold one input row, U e + r; the GLB loop over r moves both by one row,
+    # so PE 0 next needs the row PE 1 held: the GLB reads only the union's new row (2 + 2 x 1 = the
+    # 4 rows of the input, once each), while each PE writes a new word at every step (2 x 3)
+    arch = simple_arch(rows=2, cols=1, glb_words=64, rf_words=3)
+    layer = ConvShape(N=1, C=1, H=4, W=1, M=1, R=3, S=1)  # E = 2
+    m = Mapping.build(arch, {"GLB": [("R", 3)]}, rows=[("E", 2)])
+    c = analyze(m, layer, arch)
+    assert c.reads["GLB", "inputs"] == 2 + 2 * 1 == layer.input_activations
+    assert c.writes["RF", "inputs"] == c.noc["inputs"] == 2 * 3
+    assert analyze(m, layer, replace(arch, sliding_window=False)).reads["GLB", "inputs"] == 2 * 3
+    assert simulate(m, layer, arch)[1] == c  # the simulator copies PE 1's old row into PE 0
+
+
 def test_report_energy_is_counts_times_costs():
     arch = simple_arch(rows=1, cols=1, glb_words=64, rf_words=8)
     m = Mapping.build(arch, {"GLB": [("E", 4)], "RF": [("R", 3)]})
