@@ -463,8 +463,9 @@ def plot_layer_counts(summary, ax=None, *, title=None):
         One pair of bars per layer (weights, MACs), FC layers hatched.
     """
     rows = [r for r in summary.rows if r.kind]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(min(14, max(6, 0.3 * len(rows) + 2)), 3.5), layout="constrained")
+    if ax is None:  # as tall again as the longest rotated name needs (ResNet's "conv5_x.block3.main.conv3")
+        height = max(3.5, 2.6 + 0.06 * max(len(r.name) for r in rows))
+        _, ax = plt.subplots(figsize=(min(14, max(6, 0.3 * len(rows) + 2)), height), layout="constrained")
     pos = np.arange(len(rows))
     hatch = ["//" if r.kind == "FC" else None for r in rows]
     ax.bar(pos - 0.2, [r.weights for r in rows], 0.4, color="tab:orange", hatch=hatch, label="weights")
@@ -473,7 +474,8 @@ def plot_layer_counts(summary, ax=None, *, title=None):
     ax.set_xticks(pos, [r.name for r in rows], rotation=90, fontsize=7 if len(rows) > 12 else 9)
     ax.set_xlim(-0.7, len(rows) - 0.3)
     ax.legend(handles=[*ax.get_legend_handles_labels()[0], Patch(facecolor="white", edgecolor="k",
-                                                                  hatch="//", label="FC layer")])
+                                                                  hatch="//", label="FC layer")],
+              loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the axes: it hides no bar
     ax.set_ylabel("per image (log scale)")
     if title:
         ax.set_title(title)
