@@ -55,7 +55,7 @@ import numpy as np
 
 from ..counting import ConvShape
 from .arch import OPERANDS, Architecture
-from .mapping import DIMS, RELEVANT, Mapping, Problem, input_overlap, tile_words
+from .mapping import DIMS, RELEVANT, Mapping, Problem, input_overlap, input_span, tile_words
 
 
 @dataclass
@@ -158,24 +158,24 @@ def nest_counts(prob: Problem, arch: Architecture, orders, factors, spatial) -> 
     active = math.prod(sp.values())
     c = Counts(macs=steps * active, steps=steps, active_pes=active)
 
+    outer = [[lp for lp in loops if lp[0] < li] for li in range(nlev)]  # the loops outside each level
+    changes = [_changes(lps) for lps in outer]
     for op in OPERANDS:
         rel = RELEVANT[op]
         for li in range(1, nlev):
             if op not in arch.levels[li].holds:
                 continue
             parent = arch.parent(li, op)
-            outer = [lp for lp in loops if lp[0] < li]
-            changes = _changes(outer)
             crosses = arch.per_pe(li) and not arch.per_pe(parent)
             # the parent serves the union of the PEs' tiles (multicast) or each instance alone
             union_ext = {d: ext[li][d] * sp[d] for d in DIMS} if crosses else ext[li]
             n_union = active if arch.per_pe(li) and not crosses else 1
             n_copies = active if arch.per_pe(li) else 1
-            union = n_union * _fetched(op, union_ext, changes, U, arch.sliding_window)
-            copies = n_copies * _fetched(op, ext[li], changes, U, arch.sliding_window)
+            union = n_union * _fetched(op, union_ext, changes[li], U, arch.sliding_window)
+            copies = n_copies * _fetched(op, ext[li], changes[li], U, arch.sliding_window)
             pname, name = arch.levels[parent].name, arch.levels[li].name
             if op == "outputs":  # every occupancy is written back; first visits start from zero
-                distinct = math.prod([f for _, d, f, _ in outer if d in rel]) if outer else one
+                distinct = math.prod([f for _, d, f, _ in outer[li] if d in rel]) if outer[li] else one
                 revisits = union - distinct * n_union * tile_words(op, union_ext, U)
                 _add(c.reads, (pname, op), revisits)
                 _add(c.writes, (name, op), revisits)
@@ -209,51 +209,58 @@ def _changes(outer):
     inside it wrap back to 0, so the tile moves by loop k's stride in its dim minus what the
     inner loops of each dim had advanced.
     """
-    changes = []
-    prefix = np.int64(1)
-    for k, (_, d, f, stride) in enumerate(outer):
-        delta = {}
-        for _, e, g, s in outer[k + 1 :]:
-            delta[e] = delta.get(e, 0) - (g - 1) * s
+    wraps, back = [], {}  # per dim: sum of (f - 1) * stride of the loops inside the current one
+    for _, d, f, stride in reversed(outer):
+        wraps.append(dict(back))
+        back[d] = back.get(d, 0) + (f - 1) * stride
+    changes, prefix = [], np.int64(1)
+    for (_, d, f, stride), inner in zip(outer, reversed(wraps), strict=True):
+        delta = {k: -v for k, v in inner.items()}
         delta[d] = delta.get(d, 0) + stride
         changes.append((prefix * (f - 1), delta))
         prefix = prefix * f
     return changes
 
 
-def _kept(op: str, ext: dict, delta: dict, U: int, sliding: bool):
-    """Words of a tile with extents ``ext`` still in the tile after it moves by ``delta``.
-
-    Weights and outputs keep all or nothing: the offset of each of their coordinates is a
-    multiple of the tile's extent. So are an input tile's n and c offsets, but its rows
-    U e + r and columns U f + s can move by less than the tile spans (a sliding window): with
-    ``sliding``, the rows and columns the old and the new tile share are kept (rule 1);
-    without, the tile is refetched unless it did not move at all.
-    """
-    g = delta.get
-    if op == "inputs":  # an input row is U e + r, a column U f + s
-        rows, cols = U * g("E", 0) + g("R", 0), U * g("F", 0) + g("S", 0)
-        same = (g("N", 0) == 0) & (g("C", 0) == 0)
-        if sliding:
-            return (
-                same * ext["N"] * ext["C"]
-                * input_overlap(ext["E"], ext["R"], U, rows) * input_overlap(ext["F"], ext["S"], U, cols)
-            )
-        same = same & (rows == 0) & (cols == 0)
-    else:
-        same = True
-        for k in RELEVANT[op]:
-            same = same & (g(k, 0) == 0)
-    return same * tile_words(op, ext, U)
-
-
 def _fetched(op: str, ext: dict, changes, U: int, sliding: bool):
-    """Words one instance loads over all its occupancies: the first tile, then the new words of
-    each change (all of them, unless the tile overlaps its predecessor)."""
+    """Words one instance with tiles of extents ``ext`` loads: the first tile, then the new words
+    of each change.
+
+    Weights and outputs keep all or nothing: each coordinate of their tile moves by a multiple
+    of its extent, so a change fetches the whole tile unless the tile did not move. So do an
+    input tile's n and c, but its rows U e + r and columns U f + s can move by less than the
+    tile spans: with ``sliding``, the rows and the columns the old and the new tile share are
+    kept (rule 1); without, the whole tile is fetched unless it did not move.
+    """
     words = tile_words(op, ext, U)
+    g = {d: 0 for d in DIMS}
+    if op != "inputs" or not sliding:
+        occupancies = np.int64(1)
+        for times, delta in changes:
+            d = g | delta
+            if op == "inputs":  # an input row is U e + r, a column U f + s
+                coords = (d["N"], d["C"], U * d["E"] + d["R"], U * d["F"] + d["S"])
+            else:
+                coords = [d[k] for k in RELEVANT[op]]
+            moved = False
+            for x in coords:
+                moved = moved | (x != 0)
+            occupancies = occupancies + times * moved
+        return words * occupancies
+    rows, cols = input_span(ext["E"], ext["R"], U), input_span(ext["F"], ext["S"], U)
     total = words
     for times, delta in changes:
-        total = total + times * (words - _kept(op, ext, delta, U, sliding))
+        d = g | delta
+        kept = ((d["N"] == 0) & (d["C"] == 0)) * ext["N"] * ext["C"]
+        if "E" in delta or "R" in delta:  # (a dim absent from delta did not move)
+            kept = kept * input_overlap(ext["E"], ext["R"], U, U * d["E"] + d["R"])
+        else:
+            kept = kept * rows
+        if "F" in delta or "S" in delta:
+            kept = kept * input_overlap(ext["F"], ext["S"], U, U * d["F"] + d["S"])
+        else:
+            kept = kept * cols
+        total = total + times * (words - kept)
     return total
 
 

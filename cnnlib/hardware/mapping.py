@@ -97,8 +97,10 @@ def input_overlap(e, r, U: int, shift):
     All arguments may be ints or integer arrays (elementwise).
     """
     t = np.abs(shift)
-    q, s = np.divmod(t, U)
     run = np.maximum((e - 1) * U + r - t, 0)
+    if np.all(r >= U):  # no gaps (every stride-1 tile): skip the gapped count
+        return run
+    q, s = np.divmod(t, U)
     gapped = np.maximum(e - q, 0) * np.maximum(r - s, 0) + np.maximum(e - q - 1, 0) * np.maximum(s + r - U, 0)
     return np.where(r >= U, run, gapped)
 
