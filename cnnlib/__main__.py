@@ -45,8 +45,9 @@ def _parser() -> argparse.ArgumentParser:
         help="map a CNN layer onto the Eyeriss-like accelerator with a dataflow (best mapping found)",
         description="The mapper's best mapping of one CONV/FC layer for a dataflow: loop nest, MACs, "
         "accesses and energy per level and operand, cycles and utilization.",
-        epilog="JSON keys: model, layer_name, dataflow, layer {N,C,H,W,M,R,S,U,P,groups}, arch, loop_nest, "
-        "macs, accesses {level: {weights|inputs|outputs: {reads, writes}}}, noc {operand: words}, "
+        epilog="JSON keys: model, layer_name, dataflow, sliding_window, layer {N,C,H,W,M,R,S,U,P,groups}, "
+        "arch, loop_nest, macs, accesses {level: {weights|inputs|outputs: {reads, writes}}}, "
+        "noc {operand: words}, "
         "energy {total, per_mac, unit, per_level {level}, noc, mac}, cycles {total, compute, "
         "bandwidth {level}}, utilization, effective_utilization, active_pes, pes, lower_bound, "
         "above_bound (energy / lower bound). Energies are in multiples of one MAC's energy.",
@@ -55,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--layer", required=True, metavar="NAME", help="a CONV or FC layer name, e.g. conv1")
     p.add_argument("--dataflow", default="rs", choices=("ws", "os", "nlr", "rs"))
     p.add_argument("--objective", default="energy", choices=("energy", "edp"))
+    p.add_argument("--no-sliding-window", action="store_true",
+                   help="refetch a whole input tile whenever it moves (the model without sliding-window "
+                        "reuse, Architecture.sliding_window=False)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=_cmd_map)
     return parser
@@ -114,19 +118,25 @@ def _cmd_summary(args) -> None:
 
 def _cmd_map(args) -> None:
     import json
+    from dataclasses import replace
 
     from . import models
     from .counting import conv_layers
+    from .hardware.dataflows import dataflow
     from .hardware.mapper import search
 
     layers = dict(conv_layers(models.get(args.model), models.input_shape(args.model)))
     if args.layer not in layers:
         known = ", ".join(layers)
         raise ValueError(f"--layer must be a CONV/FC layer of {args.model}: {known}; got {args.layer!r}")
-    best = search(layers[args.layer], args.dataflow, args.objective)
+    flow = dataflow(args.dataflow)
+    if args.no_sliding_window:
+        flow = replace(flow, arch=replace(flow.arch, sliding_window=False))
+    best = search(layers[args.layer], flow, args.objective)
     r = best.report
     if args.json:
-        head = {"model": args.model, "layer_name": args.layer, "dataflow": args.dataflow}
+        head = {"model": args.model, "layer_name": args.layer, "dataflow": args.dataflow,
+                "sliding_window": flow.arch.sliding_window}
         tail = {"lower_bound": best.lower_bound, "above_bound": best.above_bound}
         print(json.dumps({**head, **r.to_dict(), **tail}, indent=2))
         return
