@@ -25,11 +25,18 @@ def test_mnist_input_pads_and_scales_like_the_paper():
     [
         (np.zeros((2, 32, 32)), r"images must be MNIST digits \(N, 28, 28\) or \(28, 28\); got shape \(2, 32, 32\)"),
         (np.full((28, 28), 300.0), r"images must hold grey levels 0 ... 255; got 300.0 ... 300.0"),
+        (np.full((3, 28, 28), 0.5), r"images look scaled to 0 ... 1 \(largest value 0.5\); pass grey levels 0 ... 255"),
     ],
 )
 def test_mnist_input_bad_images(images, message):
     with pytest.raises(ValueError, match=message):
         mnist_input(images)
+
+
+def test_mnist_input_takes_integer_and_blank_images():
+    """Only floats that stop at 1 are refused: uint8 ink of 1 and all-blank float images pass."""
+    assert mnist_input(np.ones((28, 28), dtype=np.uint8)).shape == (1, 1, 32, 32)
+    np.testing.assert_allclose(mnist_input(np.zeros((2, 28, 28))), -0.1, rtol=1e-6)
 
 
 def test_predict_shapes_and_mode():

@@ -66,7 +66,8 @@ def mnist_input(images, dtype=np.float32):
     Parameters
     ----------
     images : array (N, 28, 28) or (28, 28)
-        Grey levels 0 (background) to 255 (ink), uint8 or float.
+        Grey levels 0 (background) to 255 (ink), uint8 or float. Floats scaled to 0 ... 1
+        are refused (they would read as almost blank digits).
     dtype : float32 or float64
 
     Returns
@@ -87,6 +88,10 @@ def mnist_input(images, dtype=np.float32):
         raise ValueError(f"images must be MNIST digits (N, 28, 28) or (28, 28); got shape {x.shape}")
     if x.size and (x.min() < 0 or x.max() > 255):
         raise ValueError(f"images must hold grey levels 0 ... 255; got {x.min()} ... {x.max()}")
+    if np.issubdtype(np.asarray(images).dtype, np.floating) and x.size and 0 < x.max() <= 1:
+        # a digit's ink reaches 255; floats that stop at 1 were scaled to 0 ... 1 and would read as blank
+        raise ValueError(f"images look scaled to 0 ... 1 (largest value {x.max():g}); "
+                         "pass grey levels 0 ... 255 (images * 255)")
     x = (x / 255 * 1.275 - 0.1).astype(dtype)
     return np.pad(x, ((0, 0), (2, 2), (2, 2)), constant_values=-0.1)[:, None]
 
