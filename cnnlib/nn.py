@@ -16,6 +16,8 @@ for vectors.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from . import activations as _act
@@ -541,6 +543,22 @@ class Flatten(Module):
         return LayerCounts()
 
 
+@contextmanager
+def _named(name):
+    """Prefix a ValueError/TypeError raised inside layer ``name`` with its qualified name.
+
+    A LeNet-5 fed 28 x 28 digits then says "layer f5: w must have K = 256 columns ..." instead of
+    leaving the student to guess which layer met the wrong shape; nested containers join the
+    names with dots ("layer conv2_x.block1.main.conv1: ...").
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as err:
+        msg = str(err)
+        msg = f"layer {name}.{msg[len('layer '):]}" if msg.startswith("layer ") else f"layer {name}: {msg}"
+        raise type(err)(msg) from err
+
+
 class Sequential(Module):
     """Modules applied one after the other.
 
@@ -576,13 +594,15 @@ class Sequential(Module):
         return (m for _, m in self._modules)
 
     def forward(self, x):
-        for _, module in self._modules:
-            x = module(x)
+        for name, module in self._modules:
+            with _named(name):
+                x = module(x)
         return x
 
     def backward(self, dout):
-        for _, module in reversed(self._modules):
-            dout = module.backward(dout)
+        for name, module in reversed(self._modules):
+            with _named(name):
+                dout = module.backward(dout)
         return dout
 
     def output_shape(self, in_shape):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from cnnlib import layers, nn
+from cnnlib import layers, models, nn
 from cnnlib.counting import ConvShape, LayerCounts, conv_layers
 
 
@@ -116,3 +116,14 @@ def test_state_holds_batch_norm_running_statistics():
     assert_allclose(copy.eval()(x), net.eval()(x))
     with pytest.raises(ValueError, match=r"missing \['bn1.running_mean'\]"):
         small_cnn().load_state({k: v for k, v in state.items() if k != "bn1.running_mean"})
+
+
+def test_errors_inside_a_network_name_the_layer():
+    """A shape error deep in a network says where it happened, as a dotted path."""
+    inner = nn.Sequential(("a", nn.Linear(4, 3)), ("b", nn.Linear(5, 2)))
+    net = nn.Sequential(("block", nn.Sequential(("main", inner))))
+    with pytest.raises(ValueError, match=r"^layer block\.main\.b: w must have K = 3 columns"):
+        net(np.zeros((1, 4)))
+    lenet = models.lenet5()
+    with pytest.raises(ValueError, match=r"^layer f5: w must have K = 256 columns"):
+        lenet(np.zeros((1, 1, 28, 28), dtype=np.float32))  # MNIST's 28 x 28 instead of 32 x 32
