@@ -625,7 +625,10 @@ class Concat(Sequential):
     """Branches that all see the same input, outputs concatenated along channels (inception)."""
 
     def forward(self, x):
-        outputs = [module(x) for _, module in self._modules]
+        outputs = []
+        for name, module in self._modules:
+            with _named(name):
+                outputs.append(module(x))
         self._remember(channels=[y.shape[1] for y in outputs])
         return np.concatenate(outputs, axis=1)
 
@@ -665,7 +668,12 @@ class Residual(Module):
         return kids
 
     def forward(self, x):
-        y = self.main(x) + (x if self.shortcut is None else self.shortcut(x))
+        with _named("main"):
+            y = self.main(x)
+        if self.shortcut is not None:
+            with _named("shortcut"):
+                x = self.shortcut(x)
+        y = y + x
         return y if self.act is None else self.act(y)
 
     def backward(self, dout):

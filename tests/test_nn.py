@@ -127,3 +127,9 @@ def test_errors_inside_a_network_name_the_layer():
     lenet = models.lenet5()
     with pytest.raises(ValueError, match=r"^layer f5: w must have K = 256 columns"):
         lenet(np.zeros((1, 1, 28, 28), dtype=np.float32))  # MNIST's 28 x 28 instead of 32 x 32
+    block = models.get("resnet18")["conv3_x"]["block1"]  # a residual block: main and shortcut
+    with pytest.raises(ValueError, match=r"^layer main\.conv1: w must have C/groups = 10/1"):
+        block(np.zeros((1, 10, 28, 28), dtype=np.float32))
+    inception = models.get("googlenet")["inception_3a"]  # a Concat of branches
+    with pytest.raises(ValueError, match=r"^layer 1x1\.conv: w must have C/groups = 100/1"):
+        inception(np.zeros((1, 100, 28, 28), dtype=np.float32))
