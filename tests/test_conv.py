@@ -211,3 +211,23 @@ Wt = np.zeros((2, 4, 3, 3))
 def test_bad_input_is_named(fn, args, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         fn(*args, **kwargs)
+
+
+def test_scratch_buffers_are_per_thread_and_never_returned():
+    """conv2d reuses work buffers between calls: results must not alias them, and threads
+    convolving at once (each with its own buffers) must all get the answer of a lone call."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(3)
+    cases = [(rng.standard_normal((2, 3, 12, 12)), rng.standard_normal((4, 3, 3, 3))),  # im2col
+             (rng.standard_normal((1, 128, 30, 30)).astype(np.float32),  # Winograd
+              rng.standard_normal((8, 128, 3, 3)).astype(np.float32))]
+    assert [conv._method(w.shape, (1, 1), (1, 1), 1, 10, 10) for _, w in cases[:1]] == ["im2col, whole rows"]
+    assert conv._method(cases[1][1].shape, (1, 1), (1, 1), 1, 28, 28) == "winograd"
+    first = conv2d(*cases[0])
+    alone = [first.copy(), conv2d(*cases[1])]  # the second call reuses the first one's scratch
+    assert_allclose(first, conv2d_naive(*cases[0]), rtol=1e-10)
+
+    with ThreadPoolExecutor(4) as pool:
+        for i, got in enumerate(pool.map(lambda i: conv2d(*cases[i % 2]), range(16))):
+            np.testing.assert_array_equal(got, alone[i % 2])
