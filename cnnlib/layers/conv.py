@@ -234,7 +234,8 @@ def _conv2d_im2col(x, w, stride, padding, dilation, groups, E, F):
     blocks = _blocks(N, E, per_row * x.itemsize)
     rows_max = max((n1 - n0) * (e1 - e0) for n0, n1, e0, e1 in blocks)
     buf = _scratch("columns", rows_max * per_row, x.dtype)
-    gemm_buf = _scratch("gemm", rows_max * Mg * width, x.dtype)  # GEMM results to rearrange
+    direct = width == F and all(n1 - n0 == 1 for n0, n1, _, _ in blocks)  # GEMMs write into out
+    gemm_buf = None if direct else _scratch("gemm", rows_max * Mg * width, x.dtype)  # to rearrange
     for n0, n1, e0, e1 in blocks:
         n, rows = n1 - n0, e1 - e0
         for g in range(groups):
