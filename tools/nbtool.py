@@ -3,14 +3,26 @@
     python tools/nbtool.py from-py SRC.py notebooks/NN_name.ipynb   # author in percent format
     python tools/nbtool.py run notebooks/NN_name.ipynb [...]         # normalise + execute in place
     python tools/nbtool.py normalise notebooks/*.ipynb               # metadata and navigation only
+    python tools/nbtool.py check notebooks/*.ipynb                   # slide statistics + structure
 
 Percent format (as jupytext's): ``# %%`` starts a code cell, ``# %% [markdown]`` a markdown
 cell whose lines are comments (``# text``); ``# %% tags=["solution"]`` adds tags.
 
+The slide structure rule (``tests/test_notebooks.py`` enforces it with :func:`problems`):
+
+- The first cell is the title ``# NN · Title`` and says "You will be able to".
+- A markdown cell whose first line is a ``## `` heading starts a slide, ``### `` a subslide.
+  A heading anywhere else in a markdown cell is an error. ``## Summary`` and
+  ``## Exercises`` are each a slide of their own.
+- Tags: ``imports`` (the setup cell) and ``check`` (asserts only) -> slide_type ``skip``;
+  ``solution`` -> ``skip``, source and outputs hidden, and no stored output at all (it
+  computes the answer and asserts it, so no answer shows under its exercise);
+  ``remove-input`` -> decks and pages show only its output.
+- No slide or subslide shows more than :data:`MAX_LINES` line-equivalents (:func:`slides`).
+- Every image output has an alt text: cell metadata ``"alt"``, one string per image.
+
 Normalising sets, on every notebook: the python3 kernelspec; slide metadata on every cell
-(a markdown cell opening with ``#`` or ``##`` starts a slide, ``###`` a sub-slide, everything
-else continues the current one, solutions are skipped in slides); solution cells (tag
-``solution``) collapsed; no saved widget state; and a navigation line
+from the rule above; solution cells hidden; no saved widget state; and a navigation line
 (previous | contents | next) as the second cell, kept in step with the file names.
 """
 
@@ -26,6 +38,11 @@ import nbformat
 NB_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NAV_MARK = "<!-- nav -->"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+MAX_LINES = 45  # line-equivalents a slide or subslide may show
+FIGURE_LINES = 15  # one figure counts as this many lines
+IMAGE_TYPES = ("image/png", "image/svg+xml")
+SKIP_TAGS = {"imports", "check", "solution"}
+HEADING = re.compile(r"^#{1,6} ")
 
 
 def from_py(src: Path, dst: Path) -> None:
@@ -59,11 +76,15 @@ def from_py(src: Path, dst: Path) -> None:
     nbformat.write(nb, dst)
 
 
+def _tags(cell) -> list[str]:
+    return cell.metadata.get("tags", [])
+
+
 def _slide_type(cell) -> str:
-    if "solution" in cell.metadata.get("tags", []):
+    if SKIP_TAGS.intersection(_tags(cell)):
         return "skip"
     if cell.cell_type == "markdown":
-        first = cell.source.lstrip().split("\n", 1)[0]
+        first = cell.source.split("\n", 1)[0]
         if first.startswith(NAV_MARK):
             return "skip"
         if re.match(r"^#{1,2} ", first):
@@ -71,6 +92,94 @@ def _slide_type(cell) -> str:
         if first.startswith("### "):
             return "subslide"
     return "-"
+
+
+def _markdown_lines(source: str):
+    """Lines of a markdown cell outside code fences, numbered from 0."""
+    fenced = False
+    for i, line in enumerate(source.split("\n")):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced:
+            yield i, line
+
+
+def _images(cell) -> int:
+    return sum(any(t in out.get("data", {}) for t in IMAGE_TYPES) for out in cell.get("outputs", []))
+
+
+def _output_lines(out) -> int:
+    data = out.get("data", {})
+    if any(t in data for t in IMAGE_TYPES):
+        return FIGURE_LINES
+    text = out.get("text", "") if out.get("output_type") == "stream" else data.get("text/plain", "")
+    return len("".join(text).splitlines())
+
+
+def cell_lines(cell) -> int:
+    """Line-equivalents a cell shows on a slide: 0 for skipped and solution cells, else its
+    source lines (none for ``remove-input``) plus, per output, 15 for a figure or the lines of
+    its printed text."""
+    if _slide_type(cell) == "skip" or "solution" in _tags(cell):
+        return 0
+    shown = 0 if "remove-input" in _tags(cell) else len(cell.source.splitlines())
+    return shown + sum(_output_lines(out) for out in cell.get("outputs", []))
+
+
+def slides(nb) -> list[tuple[str, int]]:
+    """(first line, line-equivalents) of every slide and subslide, in order."""
+    out = []
+    for cell in nb.cells:
+        if _slide_type(cell) in {"slide", "subslide"} or not out:
+            out.append([cell.source.split("\n", 1)[0], 0])
+        out[-1][1] += cell_lines(cell)
+    return [tuple(s) for s in out]
+
+
+def problems(nb, name: str = "") -> list[str]:
+    """Every way the notebook ``nb`` breaks the slide structure rule, as messages."""
+    found = []
+    cells = nb.cells
+    title = cells[0].source if cells and cells[0].cell_type == "markdown" else ""
+    if not re.match(r"^# \d\d · \S", title) or "You will be able to" not in title:
+        found.append("cell 0 is not a title '# NN · Title' that says 'You will be able to'")
+    firsts = [c.source.split("\n", 1)[0].strip() for c in cells if c.cell_type == "markdown"]
+    for section in ("## Summary", "## Exercises"):
+        if section not in firsts:
+            found.append(f"no cell opens with '{section}' (its own slide)")
+    for i, cell in enumerate(cells):
+        where = f"{name} cell {i}"
+        tags = _tags(cell)
+        if cell.metadata.get("slideshow", {}).get("slide_type") != _slide_type(cell):
+            found.append(f"{where}: slide metadata is not normalised (run tools/nbtool.py)")
+        if cell.cell_type == "markdown":
+            for j, line in _markdown_lines(cell.source):
+                if j > 0 and HEADING.match(line):
+                    found.append(f"{where}: heading {line!r} is not the first line of its cell")
+            if i > 0 and re.match(r"^# ", cell.source):
+                found.append(f"{where}: a '# ' heading after the title (use ## or ###)")
+        if "solution" in tags:
+            hidden = cell.metadata.get("jupyter", {})
+            if not (hidden.get("source_hidden") and hidden.get("outputs_hidden")):
+                found.append(f"{where}: solution without source_hidden and outputs_hidden")
+        if SKIP_TAGS.intersection(tags) - {"imports"} and cell.get("outputs"):
+            found.append(f"{where}: a {'/'.join(sorted(SKIP_TAGS & set(tags)))} cell shows output")
+        for out in cell.get("outputs", []):
+            text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
+            if re.search(r"\d+%\|", text) or "application/vnd.jupyter.widget-view+json" in out.get(
+                "data", {}
+            ) and "explorer" not in tags:
+                found.append(f"{where}: a stored progress bar or widget (pass progress=False)")
+        alt = cell.metadata.get("alt", [])
+        n_images = _images(cell)
+        if n_images and not (
+            isinstance(alt, list) and len(alt) == n_images and all(isinstance(a, str) and a for a in alt)
+        ):
+            found.append(f"{where}: {n_images} figure(s) need metadata 'alt' with {n_images} string(s)")
+    for head, lines in slides(nb):
+        if lines > MAX_LINES:
+            found.append(f"{name} slide {head[:50]!r}: {lines} line-equivalents > {MAX_LINES}")
+    return found
 
 
 def _title(path: Path) -> str:
@@ -101,14 +210,19 @@ def normalise(path: Path) -> nbformat.NotebookNode:
         nb.cells[1].source = nav
     else:
         nb.cells.insert(1, nbformat.v4.new_markdown_cell(nav))
+    normalise_cells(nb)
+    nbformat.validator.normalize(nb)
+    return nb
+
+
+def normalise_cells(nb) -> None:
+    """Set every cell's slide type from the rule, and hide solution cells' source and outputs."""
     for cell in nb.cells:
         cell.pop("id", None)
         cell.metadata.pop("execution", None)
         cell.metadata["slideshow"] = {"slide_type": _slide_type(cell)}
-        if "solution" in cell.metadata.get("tags", []):
-            cell.metadata["jupyter"] = {"source_hidden": True}
-    nbformat.validator.normalize(nb)
-    return nb
+        if "solution" in _tags(cell):
+            cell.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
 
 
 def _write(nb, path: Path) -> None:
@@ -128,16 +242,31 @@ def run(path: Path) -> None:
         cell.metadata.pop("execution", None)
     nb.metadata.pop("widgets", None)  # nbclient saves the widget state again
     _write(nb, path)
+    report(path)
+
+
+def report(path: Path) -> int:
+    """Print the slide statistics and structure problems of one notebook; return the count."""
+    nb = nbformat.read(path, as_version=4)
+    counts = [n for _, n in slides(nb)]
+    found = problems(nb, path.name)
+    over = sum(n > MAX_LINES for n in counts)
+    print(f"{path.name}: {len(counts)} slides, {over} over {MAX_LINES}, largest {max(counts)}")
+    for msg in found:
+        print(f"  {msg}")
+    return len(found)
 
 
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in {"from-py", "run", "normalise"}:
+    if not argv or argv[0] not in {"from-py", "run", "normalise", "check"}:
         raise SystemExit(__doc__)
     cmd, args = argv[0], [Path(a) for a in argv[1:]]
     if cmd == "from-py":
         from_py(args[0], args[1])
         _write(normalise(args[1]), args[1])
         return
+    if cmd == "check":
+        raise SystemExit(sum(report(path) > 0 for path in args))
     for path in args:
         if cmd == "run":
             print(f"running {path}", flush=True)
