@@ -1,12 +1,14 @@
 """Keep the course notebooks uniform, and execute them so their stored outputs are current.
 
     python tools/nbtool.py from-py SRC.py notebooks/NN_name.ipynb   # author in percent format
+    python tools/nbtool.py to-py notebooks/NN_name.ipynb SRC.py     # back to percent format
     python tools/nbtool.py run notebooks/NN_name.ipynb [...]         # normalise + execute in place
     python tools/nbtool.py normalise notebooks/*.ipynb               # metadata and navigation only
     python tools/nbtool.py check notebooks/*.ipynb                   # slide statistics + structure
 
 Percent format (as jupytext's): ``# %%`` starts a code cell, ``# %% [markdown]`` a markdown
-cell whose lines are comments (``# text``); ``# %% tags=["solution"]`` adds tags.
+cell whose lines are comments (``# text``); ``# %% tags=["solution"]`` adds tags, and
+``# %% alt=["Bar chart: ..."]`` the alt texts of a cell's figures.
 
 The slide structure rule (``tests/test_notebooks.py`` enforces it with :func:`problems`):
 
@@ -45,10 +47,13 @@ SKIP_TAGS = {"imports", "check", "solution"}
 HEADING = re.compile(r"^#{1,6} ")
 
 
+CELL_KEYS = ("tags", "alt")  # cell metadata a percent-format header carries, as key=JSON
+
+
 def from_py(src: Path, dst: Path) -> None:
     """Build ``dst`` from a percent-format script ``src``."""
     nb = nbformat.v4.new_notebook()
-    kind, tags, lines = None, [], []
+    kind, meta, lines = None, {}, []
 
     def flush():
         if kind is None:
@@ -59,21 +64,44 @@ def from_py(src: Path, dst: Path) -> None:
             cell = nbformat.v4.new_markdown_cell(text)
         else:
             cell = nbformat.v4.new_code_cell(text)
-        if tags:
-            cell.metadata["tags"] = tags
+        cell.metadata.update(meta)
         nb.cells.append(cell)
 
     for line in src.read_text().splitlines():
-        m = re.match(r"^# %%\s*(\[markdown\])?\s*(tags=(\[.*\]))?\s*$", line)
+        m = re.match(r"^# %%\s*(\[markdown\])?(.*)$", line)
         if m:
             flush()
             kind = "markdown" if m.group(1) else "code"
-            tags = json.loads(m.group(3)) if m.group(3) else []
+            meta, rest = {}, m.group(2).strip()
+            while rest:
+                key = re.match(r"(\w+)=", rest)
+                if not key or key.group(1) not in CELL_KEYS:
+                    raise ValueError(f"{src}: cannot read cell header {line!r}")
+                value, end = json.JSONDecoder().raw_decode(rest, key.end())
+                meta[key.group(1)], rest = value, rest[end:].strip()
             lines = []
         elif kind is not None:
             lines.append(line)
     flush()
     nbformat.write(nb, dst)
+
+
+def to_py(src: Path, dst: Path) -> None:
+    """Write notebook ``src`` as a percent-format script ``dst`` (the inverse of from_py)."""
+    nb = nbformat.read(src, as_version=4)
+    parts = []
+    for cell in nb.cells:
+        if cell.source.startswith(NAV_MARK):
+            continue  # normalise puts the navigation back
+        head = "# %% [markdown]" if cell.cell_type == "markdown" else "# %%"
+        for key in CELL_KEYS:
+            if cell.metadata.get(key):
+                head += f" {key}={json.dumps(cell.metadata[key], ensure_ascii=False)}"
+        body = cell.source
+        if cell.cell_type == "markdown":
+            body = "\n".join(f"# {ln}".rstrip() for ln in body.splitlines())
+        parts.append(f"{head}\n{body}\n")
+    dst.write_text("\n".join(parts))
 
 
 def _tags(cell) -> list[str]:
@@ -258,12 +286,15 @@ def report(path: Path) -> int:
 
 
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in {"from-py", "run", "normalise", "check"}:
+    if not argv or argv[0] not in {"from-py", "to-py", "run", "normalise", "check"}:
         raise SystemExit(__doc__)
     cmd, args = argv[0], [Path(a) for a in argv[1:]]
     if cmd == "from-py":
         from_py(args[0], args[1])
         _write(normalise(args[1]), args[1])
+        return
+    if cmd == "to-py":
+        to_py(args[0], args[1])
         return
     if cmd == "check":
         raise SystemExit(sum(report(path) > 0 for path in args))
