@@ -45,6 +45,9 @@ class ILSVRCResult:
         Where the number comes from (one of the module's source constants).
     note : str
         What the number needs to be read correctly.
+    models : int or None
+        How many networks the entry averaged (an ensemble when > 1); None where the sources
+        do not say. The costs the course counts are those of one network.
     """
 
     year: int
@@ -53,17 +56,38 @@ class ILSVRCResult:
     winner: bool
     source: str
     note: str = ""
+    models: int | None = 1
+
+    @property
+    def label(self) -> str:
+        """The network's name, with the ensemble's size where it was one.
+
+        Examples
+        --------
+        >>> result("AlexNet").label
+        'AlexNet (5 CNNs)'
+        >>> result("XRCE").label
+        'XRCE'
+        """
+        if self.models is None:
+            return f"{self.network} (ensemble)"
+        return self.network if self.models == 1 else f"{self.network} ({self.models} CNNs)"
 
 
-#: The classification winners 2010-2015 and the 2014 runner-up VGG-16, in year order.
+#: The classification winners 2010-2015 and the 2014 runner-up VGG-16, in year order. The CNN
+#: entries are ensembles (``models`` > 1): their errors are not those of one network.
 ILSVRC_TOP5 = (
     ILSVRCResult(2010, "NEC-UIUC", 28.2, True, RUSSAKOVSKY_2015, "hand-made features + linear SVM"),
     ILSVRCResult(2011, "XRCE", 25.8, True, RUSSAKOVSKY_2015, "Fisher vectors + linear SVM"),
-    ILSVRCResult(2012, "AlexNet", 16.4, True, RUSSAKOVSKY_2015, "team SuperVision; the first CNN winner"),
-    ILSVRCResult(2013, "ZFNet (Clarifai)", 11.7, True, RUSSAKOVSKY_2015, "a tuned AlexNet (Zeiler & Fergus)"),
-    ILSVRCResult(2014, "GoogLeNet", 6.7, True, RUSSAKOVSKY_2015, "team GoogLeNet; Inception modules"),
-    ILSVRCResult(2014, "VGG-16", 7.3, False, RUSSAKOVSKY_2015, "runner-up (team VGG)"),
-    ILSVRCResult(2015, "ResNet", 3.57, True, SZE_2017, "an ensemble of ResNets (He et al. 2016)"),
+    ILSVRCResult(2012, "AlexNet", 16.4, True, RUSSAKOVSKY_2015,
+                 "team SuperVision, the first CNN winner; one CNN: 18.2 % (val., Krizhevsky Table 2)", 5),
+    ILSVRCResult(2013, "ZFNet (Clarifai)", 11.7, True, RUSSAKOVSKY_2015,
+                 "a tuned AlexNet (Zeiler & Fergus); an average of several networks", None),
+    ILSVRCResult(2014, "GoogLeNet", 6.7, True, RUSSAKOVSKY_2015,
+                 "team GoogLeNet; 7 models x 144 crops (Szegedy et al. 2015, Table 3)", 7),
+    ILSVRCResult(2014, "VGG-16", 7.3, False, RUSSAKOVSKY_2015,
+                 "runner-up (team VGG): 7 nets of several depths (Simonyan & Zisserman 2015, Table 6)", 7),
+    ILSVRCResult(2015, "ResNet", 3.57, True, SZE_2017, "6 ResNets of different depths (He et al. 2016)", 6),
 )
 
 #: Top-5 error of one trained human annotator on 1,500 test images (Russakovsky et al. 2015, Sec. 6.4).
