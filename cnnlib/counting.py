@@ -1,16 +1,20 @@
-"""Counting the size of a CNN: output sizes, weights, MACs and memory, in the lecture's notation.
+"""Counting the size of a CNN: weights, MACs and memory, per layer and per network.
 
-N batch, C input channels, H x W input fmap, R x S filter, M filters, E x F output fmap,
-U stride, P padding, D dilation.
+In the lecture's notation: N batch, C input channels, H x W input fmap, R x S filter, M filters,
+E x F output fmap, U stride, P padding, D dilation.
 
-- ``conv_output_size``: the one output-size formula (``strict=True`` refuses strides that skip
-  part of the input).
-- ``ConvShape``: a CONV or FC layer's shape; ``LayerCounts`` and ``conv_counts``,
-  ``pool_counts``, ``elementwise_counts``: raw per-sample counts of one layer.
+- ``LayerCounts`` and ``conv_counts``, ``weighted_counts``, ``pool_counts``,
+  ``elementwise_counts``: raw per-sample counts of one layer (what each ``cnnlib.nn`` layer's
+  ``counts`` returns).
 - ``Convention`` and ``CONVENTIONS``: what a reported "MAC" includes (bias adds, other
   operations, the batch), and how torchinfo, fvcore and ptflops count; ``memory_bytes``.
 - ``summary``: a per-layer table of a network (text, HTML, JSON); ``conv_layers``: its CONV and
   FC layers as ConvShapes.
+
+The shapes these counts start from, ``ConvShape`` and the output-size formula
+``conv_output_size``, live in ``cnnlib.shapes`` and are re-exported here. This module reads a
+network only through the ``cnnlib.nn.Module`` interface (``layers``, ``counts``, ``layer_kind``,
+``type_name``, ``conv_shape``), so ``cnnlib.nn`` builds on it without an import cycle.
 """
 
 from __future__ import annotations
@@ -21,124 +25,8 @@ from html import escape
 import numpy as np
 
 from ._checks import as_int
-
-
-def conv_output_size(H, R, padding=0, stride=1, dilation=1, *, strict=False, names=("H", "R")):
-    """Output size along one axis: E = floor((H + 2P - D(R - 1) - 1) / U) + 1.
-
-    With D = 1 this is the lecture's E = (H - R + 2P) / U + 1. ``conv2d`` and every layer use
-    this one formula.
-
-    Parameters
-    ----------
-    H : int
-        Input size (rows; pass W and S for columns).
-    R : int
-        Filter size.
-    padding : int
-        Zeros on each side, P >= 0.
-    stride : int
-        U >= 1.
-    dilation : int
-        D >= 1.
-    strict : bool
-        If True, raise when the last window does not end exactly at the padded input's edge,
-        i.e. when (H + 2P - D(R - 1) - 1) is not a multiple of U: the stride "skips part of
-        the input".
-    names : (str, str)
-        How error messages name the input and filter sizes, e.g. ("W", "S") for columns.
-
-    Examples
-    --------
-    >>> conv_output_size(7, 3), conv_output_size(7, 3, padding=1), conv_output_size(7, 3, stride=2)
-    (5, 7, 3)
-    >>> conv_output_size(32, 5)
-    28
-    """
-    h, r = names
-    H = as_int(H, h, 1)
-    R = as_int(R, r, 1)
-    P = as_int(padding, "padding", 0)
-    U = as_int(stride, "stride", 1)
-    D = as_int(dilation, "dilation", 1)
-    span = D * (R - 1) + 1
-    if span > H + 2 * P:
-        raise ValueError(
-            f"the filter ({r}={R}, dilation {D}, spanning {span}) is larger than the padded "
-            f"input ({h}={H} + 2 x padding {P} = {H + 2 * P})"
-        )
-    reach = H + 2 * P - span
-    if strict and reach % U:
-        raise ValueError(
-            f"stride={U} does not fit: (H + 2P - D(R-1) - 1) = {reach} is not a multiple of "
-            f"the stride, so the last {reach % U} row(s) of the padded input are skipped"
-        )
-    return reach // U + 1
-
-
-@dataclass(frozen=True)
-class ConvShape:
-    """The shape of one CONV (or FC) layer in the lecture's notation; what the hardware model maps.
-
-    A fully-connected layer is the special case R = H, S = W, E = F = 1 (``ConvShape.fc``).
-    Stride U and padding P apply to both axes; ``groups`` splits C and M into independent
-    convolutions (each filter is C/groups deep).
-    """
-
-    N: int  # batch
-    C: int  # input channels
-    H: int  # input height
-    W: int  # input width
-    M: int  # filters (output channels)
-    R: int  # filter height
-    S: int  # filter width
-    U: int = 1  # stride
-    P: int = 0  # zero padding on each side
-    groups: int = 1
-
-    def __post_init__(self):
-        for name in ("N", "C", "H", "W", "M", "R", "S", "U", "groups"):
-            as_int(getattr(self, name), name, 1)
-        as_int(self.P, "P", 0)
-        if self.C % self.groups or self.M % self.groups:
-            raise ValueError(f"groups={self.groups} must divide C={self.C} and M={self.M}")
-        conv_output_size(self.H, self.R, self.P, self.U)  # raises if the filter does not fit
-        conv_output_size(self.W, self.S, self.P, self.U, names=("W", "S"))
-
-    @classmethod
-    def fc(cls, N, C, M, H=1, W=1):
-        """A fully-connected layer from C x H x W inputs to M outputs, as a convolution."""
-        return cls(N=N, C=C, H=H, W=W, M=M, R=H, S=W)
-
-    @property
-    def E(self) -> int:
-        """Output height."""
-        return conv_output_size(self.H, self.R, self.P, self.U)
-
-    @property
-    def F(self) -> int:
-        """Output width."""
-        return conv_output_size(self.W, self.S, self.P, self.U, names=("W", "S"))
-
-    @property
-    def weights(self) -> int:
-        """M x (C/groups) x R x S filter weights."""
-        return self.M * (self.C // self.groups) * self.R * self.S
-
-    @property
-    def macs(self) -> int:
-        """N x M x E x F x (C/groups) x R x S multiply-accumulates (bias adds not included)."""
-        return self.N * self.M * self.E * self.F * (self.C // self.groups) * self.R * self.S
-
-    @property
-    def input_activations(self) -> int:
-        """N x C x H x W input activations (unpadded)."""
-        return self.N * self.C * self.H * self.W
-
-    @property
-    def output_activations(self) -> int:
-        """N x M x E x F output activations."""
-        return self.N * self.M * self.E * self.F
+from .shapes import ConvShape as ConvShape  # re-exported: counting's users need the shape too
+from .shapes import conv_output_size as conv_output_size  # re-exported
 
 
 @dataclass(frozen=True)
@@ -230,14 +118,26 @@ def conv_layers(model, input_shape, N: int = 1) -> list[tuple[str, ConvShape]]:
     """The CONV and FC layers of ``model`` in execution order, as (qualified name, ConvShape).
 
     ``input_shape`` is one sample's shape, (C, H, W). This is what the benchmarks and the
-    hardware model map; FC layers appear as ``ConvShape.fc``.
+    hardware model map; FC layers appear as ``ConvShape.fc``. A layer is CONV or FC when its
+    ``layer_kind`` says so, the same test ``summary`` uses.
+
+    Examples
+    --------
+    >>> from cnnlib import nn
+    >>> net = nn.Sequential(("conv", nn.Conv2d(3, 10, 5)), ("relu", nn.ReLU()),
+    ...                     ("flat", nn.Flatten()), ("fc", nn.Linear(10 * 28 * 28, 10)))
+    >>> [(name, shape.M, shape.E) for name, shape in conv_layers(net, (3, 32, 32))]
+    [('conv', 10, 28), ('fc', 10, 1)]
     """
-    result = []
-    for name, layer, in_shape, _ in model.layers(tuple(input_shape)):
-        shape = layer.conv_shape(in_shape, N) if hasattr(layer, "conv_shape") else None
-        if shape is not None:
-            result.append((name, shape))
-    return result
+    return [(name, layer.conv_shape(in_shape, N)) for name, layer, in_shape, _ in _walk(model, input_shape)
+            if layer.layer_kind]
+
+
+def _walk(model, input_shape):
+    """``model.layers(input_shape)``, after checking that model is a layer or network."""
+    if not callable(getattr(model, "layers", None)):
+        raise TypeError(f"model must be a cnnlib.nn.Module; got {type(model).__name__}")
+    return model.layers(tuple(input_shape))
 
 
 @dataclass(frozen=True)
@@ -389,7 +289,8 @@ def memory_bytes(counts: LayerCounts, dtype=np.float32, N: int = 1) -> dict[str,
 class SummaryRow:
     """One leaf layer of a ``Summary``: the numbers of the table, and the raw counts behind them.
 
-    ``kind`` is "CONV" or "FC" for the layers whose totals the table splits, else "".
+    ``kind`` is the layer's ``layer_kind``: "CONV" or "FC" for the layers whose totals the table
+    splits, else "".
     ``macs`` and ``output_activations`` follow the summary's convention and batch size;
     ``weights`` exclude biases, ``params`` add biases and other learned parameters.
     """
@@ -569,22 +470,14 @@ def summary(model, input_shape, *, N=1, convention=None, dtype=np.float32) -> Su
     >>> s.total.macs == 750 * 28 * 28
     True
     """
-    from . import nn  # nn builds on this module
-
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a cnnlib.nn.Module; got {type(model).__name__}")
     convention = get_convention(convention)
     N = as_int(N, "N", 1)
     np.dtype(dtype)  # raises TypeError for something that is not a dtype
     rows = []
-    for name, layer, in_shape, out_shape in model.layers(tuple(input_shape)):
+    for name, layer, in_shape, out_shape in _walk(model, input_shape):
         counts = layer.counts(in_shape)
-        kind = "CONV" if isinstance(layer, nn.Conv2d) else "FC" if isinstance(layer, nn.Linear) else ""
-        kind_name = type(layer).__name__
-        if isinstance(layer, nn.Activation):
-            kind_name = f"{kind_name}({layer.kind})"
         rows.append(SummaryRow(
-            name=name, type=kind_name, kind=kind, output_shape=tuple(out_shape),
+            name=name, type=layer.type_name, kind=layer.layer_kind, output_shape=tuple(out_shape),
             weights=counts.weights, biases=counts.biases, params=counts.params,
             macs=convention.macs(counts, N), output_activations=convention.activations(counts, N),
             counts=counts,

@@ -23,7 +23,7 @@ import itertools
 import numpy as np
 
 from ._checks import as_float_array, as_int, check_ndim
-from .counting import ConvShape
+from .shapes import ConvShape
 
 LOOPS = ("n", "m", "x", "y", "i", "j", "k")
 """The lecture's seven loop variables, in the slide's order (outermost first)."""

@@ -21,17 +21,25 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import activations as _act
-from . import layers as F
 from ._checks import as_float_array, as_int, as_pair
-from .counting import (
-    ConvShape,
-    LayerCounts,
-    conv_counts,
-    conv_output_size,
-    elementwise_counts,
-    pool_counts,
-    weighted_counts,
+from .counting import LayerCounts, conv_counts, elementwise_counts, pool_counts, weighted_counts
+from .layers import (
+    avg_pool2d,
+    avg_pool2d_backward,
+    batch_norm,
+    batch_norm_backward,
+    batch_norm_train,
+    conv2d,
+    conv2d_backward,
+    flatten,
+    linear,
+    linear_backward,
+    local_response_norm,
+    local_response_norm_backward,
+    max_pool2d,
+    max_pool2d_backward,
 )
+from .shapes import ConvShape, conv_output_size
 
 
 def _check_in_shape(in_shape, ndim: int, layer: Module) -> tuple:
@@ -47,6 +55,9 @@ class Module:
 
     name: str = ""
     training: bool = False
+    #: "CONV" or "FC" for the layers the hardware model maps (they have ``conv_shape``), else "".
+    #: ``counting.summary`` and ``counting.conv_layers`` both use this one test.
+    layer_kind: str = ""
 
     # -- what every module provides ----------------------------------------------------------
     def forward(self, x):
@@ -64,6 +75,8 @@ class Module:
 
     def counts(self, in_shape) -> LayerCounts:
         """Weights, MACs, activations... of this module for one sample (containers: the sum)."""
+        if not self.children():
+            raise NotImplementedError(f"{type(self).__name__} does not define counts(in_shape)")
         return sum((layer.counts(s) for _, layer, s, _ in self.layers(in_shape)), LayerCounts())
 
     def children(self) -> list[tuple[str, Module]]:
@@ -149,6 +162,11 @@ class Module:
         """Switch to inference mode."""
         return self.train(False)
 
+    @property
+    def type_name(self) -> str:
+        """The layer's type as a summary table shows it: the class name."""
+        return type(self).__name__
+
     def layers(self, in_shape, prefix: str = ""):
         """Yield (qualified name, leaf, in_shape, out_shape) for every leaf, in execution order."""
         in_shape = tuple(in_shape)
@@ -198,6 +216,9 @@ class _Weighted(Module):
 
     @w.setter
     def w(self, value):
+        value = as_float_array(value, "w")
+        if value.shape != self._w_shape:
+            raise ValueError(f"w must have this layer's weight shape {self._w_shape}; got {value.shape}")
         self._w = value
 
     def own_parameters(self):
@@ -223,6 +244,8 @@ class Conv2d(_Weighted):
         Seed of the He-normal initialisation, std = sqrt(2 / (C/groups R S)).
     dtype : float32 or float64
     """
+
+    layer_kind = "CONV"
 
     def __init__(self, C, M, R, S=None, *, stride=1, padding=0, dilation=1, groups=1, bias=True,
                  connections=None, seed=0, dtype=np.float32):
@@ -253,12 +276,12 @@ class Conv2d(_Weighted):
 
     def forward(self, x):
         self._remember(x=x)
-        return F.conv2d(x, self.w, self.b, stride=self.stride, padding=self.padding,
-                        dilation=self.dilation, groups=self.groups)
+        return conv2d(x, self.w, self.b, stride=self.stride, padding=self.padding,
+                      dilation=self.dilation, groups=self.groups)
 
     def backward(self, dout):
-        dx, dw, db = F.conv2d_backward(dout, self._recall()["x"], self.w, stride=self.stride,
-                                       padding=self.padding, dilation=self.dilation, groups=self.groups)
+        dx, dw, db = conv2d_backward(dout, self._recall()["x"], self.w, stride=self.stride,
+                                     padding=self.padding, dilation=self.dilation, groups=self.groups)
         if self.mask is not None:
             dw = dw * self.mask  # unconnected weights stay at zero
         self._grads = {"w": dw} if self.b is None else {"w": dw, "b": db}
@@ -268,9 +291,10 @@ class Conv2d(_Weighted):
         C, H, W = _check_in_shape(in_shape, 3, self)
         if C != self.C:
             raise ValueError(f"{self!r} expects C={self.C} input channels; got in_shape {in_shape}")
-        (U, V), (P, Q), (D, G) = self.stride, self.padding, self.dilation
-        return (self.M, conv_output_size(H, self.R, P, U, D),
-                conv_output_size(W, self.S, Q, V, G, names=("W", "S")))
+        stride, padding, dilation = self.stride, self.padding, self.dilation  # (rows, columns) pairs
+        E = conv_output_size(H, self.R, padding[0], stride[0], dilation[0])
+        F = conv_output_size(W, self.S, padding[1], stride[1], dilation[1], names=("W", "S"))
+        return (self.M, E, F)
 
     def conv_shape(self, in_shape, N=1) -> ConvShape:
         """This layer as a ConvShape (square stride, padding and dilation 1 only)."""
@@ -281,10 +305,10 @@ class Conv2d(_Weighted):
                          P=self.padding[0], groups=self.groups)
 
     def counts(self, in_shape):
-        M, E, F_ = self.output_shape(in_shape)
+        M, E, F = self.output_shape(in_shape)
         C, H, W = in_shape
         pairs = M * (C // self.groups) if self.mask is None else int(self.mask.sum())
-        return weighted_counts(pairs * self.R * self.S, M, E, F_, C * H * W, bias=self.b is not None)
+        return weighted_counts(pairs * self.R * self.S, M, E, F, C * H * W, bias=self.b is not None)
 
     def _repr_args(self):
         args = {"C": self.C, "M": self.M, "R": self.R, "S": self.S}
@@ -302,16 +326,18 @@ class Conv2d(_Weighted):
 class Linear(_Weighted):
     """FC layer: K inputs to M outputs, w (M, K), b (M,) (see :func:`cnnlib.layers.linear`)."""
 
+    layer_kind = "FC"
+
     def __init__(self, K, M, *, bias=True, seed=0, dtype=np.float32):
         self.K, self.M = as_int(K, "K", 1), as_int(M, "M", 1)
         self._init_weights((self.M, self.K), seed, dtype, bias)
 
     def forward(self, x):
         self._remember(x=x)
-        return F.linear(x, self.w, self.b)
+        return linear(x, self.w, self.b)
 
     def backward(self, dout):
-        dx, dw, db = F.linear_backward(dout, self._recall()["x"], self.w)
+        dx, dw, db = linear_backward(dout, self._recall()["x"], self.w)
         self._grads = {"w": dw} if self.b is None else {"w": dw, "b": db}
         return dx
 
@@ -351,12 +377,13 @@ class _Pool2d(Module):
 
     def output_shape(self, in_shape):
         C, H, W = _check_in_shape(in_shape, 3, self)
-        (R, S), (U, V), (P, Q) = self.size, self.stride, self.padding
-        return (C, conv_output_size(H, R, P, U), conv_output_size(W, S, Q, V, names=("W", "S")))
+        (R, S), stride, padding = self.size, self.stride, self.padding
+        return (C, conv_output_size(H, R, padding[0], stride[0]),
+                conv_output_size(W, S, padding[1], stride[1], names=("W", "S")))
 
     def counts(self, in_shape):
-        C, E, Fo = self.output_shape(in_shape)
-        return pool_counts(C, in_shape[1], in_shape[2], E, Fo, *self.size)
+        C, E, F = self.output_shape(in_shape)
+        return pool_counts(C, in_shape[1], in_shape[2], E, F, *self.size)
 
     def _repr_args(self):
         args = {"size": self.size[0] if self.size[0] == self.size[1] else self.size}
@@ -370,15 +397,15 @@ class _Pool2d(Module):
 class MaxPool2d(_Pool2d):
     """Max pooling over size x size windows, per channel (stride defaults to size)."""
 
-    function = staticmethod(F.max_pool2d)
-    backward_function = staticmethod(F.max_pool2d_backward)
+    function = staticmethod(max_pool2d)
+    backward_function = staticmethod(max_pool2d_backward)
 
 
 class AvgPool2d(_Pool2d):
     """Average pooling over size x size windows, per channel (stride defaults to size)."""
 
-    function = staticmethod(F.avg_pool2d)
-    backward_function = staticmethod(F.avg_pool2d_backward)
+    function = staticmethod(avg_pool2d)
+    backward_function = staticmethod(avg_pool2d_backward)
 
 
 class _Elementwise(Module):
@@ -405,6 +432,10 @@ class Activation(_Elementwise):
     def backward(self, dout):
         x = self._recall()["x"]
         return dout * self.derivative(x, **self.kwargs)
+
+    @property
+    def type_name(self):
+        return f"Activation({self.kind})"
 
     def __repr__(self):
         args = ", ".join(f"{k}={v}" for k, v in self.kwargs.items())
@@ -459,8 +490,8 @@ class BatchNorm2d(_Elementwise):
 
     def forward(self, x):
         if not self.training:
-            return F.batch_norm(x, self.running_mean, self.running_var, self.gamma, self.beta, self.eps)
-        y, mean, var = F.batch_norm_train(x, self.gamma, self.beta, self.eps)
+            return batch_norm(x, self.running_mean, self.running_var, self.gamma, self.beta, self.eps)
+        y, mean, var = batch_norm_train(x, self.gamma, self.beta, self.eps)
         m, mom = y.size // self.C, self.momentum
         self.running_mean[...] = (1 - mom) * self.running_mean + mom * mean
         self.running_var[...] = (1 - mom) * self.running_var + mom * var * m / max(m - 1, 1)
@@ -468,7 +499,7 @@ class BatchNorm2d(_Elementwise):
         return y
 
     def backward(self, dout):
-        dx, dgamma, dbeta = F.batch_norm_backward(dout, self._recall()["x"], self.gamma, self.eps)
+        dx, dgamma, dbeta = batch_norm_backward(dout, self._recall()["x"], self.gamma, self.eps)
         self._grads = {"gamma": dgamma, "beta": dbeta}
         return dx
 
@@ -487,11 +518,11 @@ class LocalResponseNorm(_Elementwise):
 
     def forward(self, x):
         self._remember(x=x)
-        return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+        return local_response_norm(x, self.size, self.alpha, self.beta, self.k)
 
     def backward(self, dout):
-        return F.local_response_norm_backward(dout, self._recall()["x"], self.size, self.alpha, self.beta,
-                                              self.k)
+        return local_response_norm_backward(dout, self._recall()["x"], self.size, self.alpha, self.beta,
+                                            self.k)
 
     def _repr_args(self):
         return {"size": self.size}
@@ -531,7 +562,7 @@ class Flatten(Module):
 
     def forward(self, x):
         self._remember(shape=np.shape(x))
-        return F.flatten(x)
+        return flatten(x)
 
     def backward(self, dout):
         return np.reshape(dout, self._recall()["shape"])
@@ -559,25 +590,20 @@ def _named(name):
         raise type(err)(msg) from err
 
 
-class Sequential(Module):
-    """Modules applied one after the other.
-
-    ``Sequential(Conv2d(...), ReLU())`` names them "0", "1", ...;
-    ``Sequential(("conv1", Conv2d(...)), ("relu1", ReLU()))`` gives them names.
-    Index by position or name: ``net[0]``, ``net["conv1"]``.
-    """
+class _Container(Module):
+    """Named child modules, kept in order: what Sequential and Concat share (naming, indexing)."""
 
     def __init__(self, *modules):
         self._modules = []
         for i, item in enumerate(modules):
             name, module = item if isinstance(item, tuple) else (str(i), item)
             if not isinstance(module, Module):
-                raise TypeError(f"Sequential takes Modules or (name, Module) pairs; got {item!r}")
+                raise TypeError(f"{type(self).__name__} takes Modules or (name, Module) pairs; got {item!r}")
             module.name = name
             self._modules.append((name, module))
         names = [n for n, _ in self._modules]
         if len(set(names)) != len(names):
-            raise ValueError(f"Sequential layer names must be unique; got {names}")
+            raise ValueError(f"{type(self).__name__} layer names must be unique; got {names}")
 
     def children(self):
         return list(self._modules)
@@ -592,6 +618,19 @@ class Sequential(Module):
 
     def __iter__(self):
         return (m for _, m in self._modules)
+
+    def __repr__(self):
+        lines = [f"  ({name}): {module!r}".replace("\n", "\n  ") for name, module in self._modules]
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+
+
+class Sequential(_Container):
+    """Modules applied one after the other.
+
+    ``Sequential(Conv2d(...), ReLU())`` names them "0", "1", ...;
+    ``Sequential(("conv1", Conv2d(...)), ("relu1", ReLU()))`` gives them names.
+    Index by position or name: ``net[0]``, ``net["conv1"]``.
+    """
 
     def forward(self, x):
         for name, module in self._modules:
@@ -616,13 +655,12 @@ class Sequential(Module):
             yield from module.layers(in_shape, f"{prefix}.{name}" if prefix else name)
             in_shape = module.output_shape(in_shape)
 
-    def __repr__(self):
-        lines = [f"  ({name}): {module!r}".replace("\n", "\n  ") for name, module in self._modules]
-        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
 
+class Concat(_Container):
+    """Branches that all see the same input, outputs concatenated along channels (inception).
 
-class Concat(Sequential):
-    """Branches that all see the same input, outputs concatenated along channels (inception)."""
+    Built and indexed like ``Sequential``: ``Concat(("b1", ...), ("b2", ...))``.
+    """
 
     def forward(self, x):
         outputs = []
@@ -634,7 +672,11 @@ class Concat(Sequential):
 
     def backward(self, dout):
         parts = np.split(dout, np.cumsum(self._recall()["channels"])[:-1], axis=1)
-        return sum(module.backward(d) for (_, module), d in zip(self._modules, parts, strict=True))
+        dx = 0
+        for (name, module), part in zip(self._modules, parts, strict=True):
+            with _named(name):
+                dx = dx + module.backward(part)
+        return dx
 
     def output_shape(self, in_shape):
         shapes = [module.output_shape(in_shape) for _, module in self._modules]
@@ -678,8 +720,14 @@ class Residual(Module):
 
     def backward(self, dout):
         if self.act is not None:
-            dout = self.act.backward(dout)
-        return self.main.backward(dout) + (dout if self.shortcut is None else self.shortcut.backward(dout))
+            with _named("act"):
+                dout = self.act.backward(dout)
+        with _named("main"):
+            dx = self.main.backward(dout)
+        if self.shortcut is None:
+            return dx + dout
+        with _named("shortcut"):
+            return dx + self.shortcut.backward(dout)
 
     def output_shape(self, in_shape):
         out = self.main.output_shape(in_shape)

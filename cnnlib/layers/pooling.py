@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import as_float_array, as_pair, check_ndim
-from ..counting import conv_output_size
+from ..shapes import conv_output_size
 
 
 def _pool_args(x, size, stride, padding):

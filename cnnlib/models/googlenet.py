@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..counting import conv_output_size
 from ..nn import (
     AvgPool2d,
     Concat,
@@ -29,6 +28,7 @@ from ..nn import (
     ReLU,
     Sequential,
 )
+from ..shapes import conv_output_size
 from ._seeds import seed_stream
 
 #: Table 1 of the paper: per inception module, the filters of (1x1, 3x3 reduce, 3x3, 5x5 reduce,

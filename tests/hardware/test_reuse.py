@@ -69,5 +69,5 @@ def test_fc_layer_has_no_convolutional_reuse():
 
 
 def test_bad_shape():
-    with pytest.raises(TypeError, match="shape must be a cnnlib.counting.ConvShape; got dict"):
+    with pytest.raises(TypeError, match="shape must be a cnnlib.shapes.ConvShape; got dict"):
         reuse({"N": 1})

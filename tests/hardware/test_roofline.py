@@ -85,7 +85,7 @@ def test_bad_input():
         Machine("x", peak=1e9, bandwidth=0, word_bytes=1, source="")
     with pytest.raises(ValueError, match="word_bytes must be >= 1"):
         Machine("x", peak=1e9, bandwidth=1e9, word_bytes=0, source="")
-    with pytest.raises(TypeError, match="shape must be a cnnlib.counting.ConvShape"):
+    with pytest.raises(TypeError, match="shape must be a cnnlib.shapes.ConvShape"):
         intensity((1, 2, 3), 1)
 
 
