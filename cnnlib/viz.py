@@ -1,15 +1,63 @@
-"""Figures of the course: one matplotlib helper per kind of picture.
+"""Figures of the course: one style, one colour per concept, one helper per kind of picture.
 
-Each function either draws on an ``ax`` it is given and returns it, or makes its own figure and
-returns the ``Figure``; a notebook ends the cell with ``plt.show()``. The helpers only draw: the
-numbers they show come from the rest of ``cnnlib`` (``plot_conv_step`` calls ``conv2d``).
-Notation is the lecture's: input I of H x W, filter W of R x S, output O of E x F, stride U.
+**Style.** Importing this module applies the course style (:func:`use_style`, matplotlib
+rcParams): 12 pt text and 14 pt titles at the displayed size, a default figure of
+8 x 4.5 inches (800 x 450 pixels: shown unscaled in JupyterLab and on a 960-pixel-wide slide),
+no top or right spines, no legend frames, the Okabe-Ito colours as the colour cycle, viridis
+for magnitudes. Figures are at most :data:`MAX_WIDTH` inches wide, so no text is shrunk below
+12 pt when a slide shows them. A notebook that draws with plain matplotlib calls
+``use_style()`` once (importing it is enough; calling it says so, and restores the style after
+``plt.rcdefaults()``).
+
+**Colours.** :data:`COLORS` gives every concept of the course one colour, the same in every
+notebook (Okabe and Ito's colour-blind-safe palette, plus a dark grey for the MAC):
+
+=====================  ==========================  =================================================
+family                 concept (key)               colour
+=====================  ==========================  =================================================
+storage levels         ``DRAM``                    vermillion ``#D55E00`` (hot: the dearest access)
+                       ``GLB`` (global buffer)     reddish purple ``#CC79A7``
+                       ``NoC`` (network-on-chip)   yellow ``#F0E442`` (drawn with a dark edge)
+                       ``RF`` (register file)      blue ``#0072B2``
+                       ``MAC`` = ``MACs``          dark grey ``#4D4D4D`` (the arithmetic itself)
+operands               ``weights`` = ``filters``   orange ``#E69F00``
+                       ``inputs`` (input fmap)     sky blue ``#56B4E9``
+                       ``outputs`` = ``psums``     bluish green ``#009E73``
+dataflows (what stays  ``ws`` weight stationary    the weights' orange
+in the PE)             ``is`` input stationary     the inputs' sky blue
+                       ``os`` output stationary    the outputs' green
+                       ``rs`` row stationary       the RF's blue (rows of all three stay in the RF)
+                       ``nlr`` no local reuse      the GLB's purple (every operand from the GLB)
+layer kinds            ``CONV``                    blue ``#0072B2``
+                       ``FC``                      vermillion ``#D55E00``
+machines (rooflines)   ``TPU-like``                blue ``#0072B2``
+                       ``Eyeriss-like``            vermillion ``#D55E00``
+                       ``this computer``           bluish green ``#009E73``
+=====================  ==========================  =================================================
+
+Eight colours cannot name twenty concepts apart: a colour is reused only by a family that never
+shares a figure with the first (layer kinds and machines never appear next to storage levels).
+Aliases (``MACs`` and ``MAC``, ``filters`` and ``weights``, a dataflow and its operand) are the
+same string object, so a test can check a figure against :data:`COLORS` by identity.
+
+**Convention.** Every plotting function takes a keyword ``ax=None`` and draws on it, or on a new
+figure of its own size when it is omitted. One-panel pictures return the ``Axes``; pictures of
+several panels (``show_maps``, ``plot_receptive_field``, ``plot_conv_step``,
+``plot_output_size``) take ``ax`` as a sequence of Axes, one per panel, and return the
+``Figure``. A notebook ends the cell with ``plt.show()``. The helpers only draw: the numbers they
+show come from the rest of ``cnnlib`` (``plot_conv_step`` calls ``conv2d``). Notation is the
+lecture's: input I of H x W, filter W of R x S, output O of E x F, stride U.
 """
 
 from __future__ import annotations
 
+import functools
+
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
+from matplotlib.axes import Axes
 from matplotlib.patches import ConnectionPatch, Patch, Rectangle
 
 from ._checks import as_float_array, as_int, check_ndim
@@ -17,9 +65,134 @@ from .counting import conv_output_size
 from .history import HUMAN_TOP5_ERROR, ILSVRC_TOP5
 from .layers import conv2d
 
+_VERMILLION, _PURPLE, _YELLOW, _BLUE = "#D55E00", "#CC79A7", "#F0E442", "#0072B2"
+_ORANGE, _SKY, _GREEN, _GREY = "#E69F00", "#56B4E9", "#009E73", "#4D4D4D"
 
-def show_maps(maps, titles=None, *, ncols=6, cmap=None, signed=False, size=2.0, suptitle=None):
-    """Show feature maps (or images) side by side, one small panel each.
+#: Okabe and Ito's eight colours (without black), the order of the colour cycle.
+OKABE_ITO = (_BLUE, _ORANGE, _GREEN, _VERMILLION, _PURPLE, _SKY, _YELLOW)
+
+#: One colour per concept of the course (table in the module docstring).
+COLORS = {
+    "DRAM": _VERMILLION, "GLB": _PURPLE, "NoC": _YELLOW, "RF": _BLUE, "MAC": _GREY, "MACs": _GREY,
+    "weights": _ORANGE, "filters": _ORANGE, "inputs": _SKY, "outputs": _GREEN, "psums": _GREEN,
+    "ws": _ORANGE, "is": _SKY, "os": _GREEN, "rs": _BLUE, "nlr": _PURPLE,
+    "CONV": _BLUE, "FC": _VERMILLION,
+    "TPU-like": _BLUE, "Eyeriss-like": _VERMILLION, "this computer": _GREEN,
+}
+
+#: The widest figure (inches) a slide shows without shrinking its text.
+MAX_WIDTH = 10.0
+
+#: The course style (rcParams), applied by :func:`use_style`.
+STYLE = {
+    "figure.figsize": (8.0, 4.5),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.constrained_layout.use": True,
+    "font.size": 12,
+    "axes.titlesize": 14,
+    "figure.titlesize": 14,
+    "axes.labelsize": 12,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "legend.fontsize": 12,
+    "legend.title_fontsize": 12,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": cycler(color=OKABE_ITO),
+    "image.cmap": "viridis",
+    "lines.linewidth": 2.0,
+    "hatch.linewidth": 1.0,
+}
+
+#: Smallest font size (points) a figure of the course uses.
+MIN_FONT = 12
+
+
+def use_style():
+    """Apply the course style (:data:`STYLE`) to matplotlib; importing ``cnnlib.viz`` does it once.
+
+    Examples
+    --------
+    >>> use_style()
+    >>> plt.rcParams["font.size"], plt.rcParams["axes.titlesize"]
+    (12.0, 14.0)
+    """
+    mpl.rcParams.update(STYLE)
+
+
+use_style()
+
+
+def _accepts_axes_first(func):
+    """Also accept the older call form ``func(ax, ...)``, passing ``ax`` on as the keyword.
+
+    Kept while notebooks 00-10 move to ``func(..., ax=ax)``; delete it when none calls it.
+    """
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if args and isinstance(args[0], Axes):
+            return func(*args[1:], ax=args[0], **kwargs)
+        return func(*args, **kwargs)
+    return wrapper
+
+
+def _new_axes(ax, figsize):
+    """``ax``, or the Axes of a new figure of ``figsize`` inches."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def _panels(ax, n, figsize, **kwargs):
+    """``n`` Axes: those given (a sequence of at least ``n``), or a new row of ``n`` panels."""
+    if ax is None:
+        _, axes = plt.subplots(1, n, figsize=figsize, **kwargs)
+        return list(np.atleast_1d(axes))
+    axes = list(np.ravel(ax))
+    if len(axes) < n:
+        raise ValueError(f"ax must be a sequence of {n} Axes; got {len(axes)}")
+    return axes[:n]
+
+
+def map_scale(maps, signed=None):
+    """The one colour scale (vmin, vmax) that maps compared side by side share.
+
+    Parameters
+    ----------
+    maps : sequence of arrays
+    signed : bool, optional
+        Centre the scale on 0 (-v ... v, v the largest magnitude). By default, exactly when some
+        value is negative: a diverging colour map is for signed data only.
+
+    Returns
+    -------
+    (float, float)
+
+    Examples
+    --------
+    >>> map_scale([np.array([0.5, 0.7]), np.array([0.2])])
+    (0.2, 0.7)
+    >>> map_scale([np.array([-1.0, 3.0])])
+    (-3.0, 3.0)
+    """
+    values = np.concatenate([np.ravel(m) for m in maps])
+    if signed is None:
+        signed = bool(np.any(values < 0))
+    if signed:
+        v = float(np.max(np.abs(values))) or 1.0
+        return -v, v
+    return float(values.min()), float(values.max())
+
+
+def show_maps(maps, titles=None, *, inputs=0, ncols=6, cmap=None, signed=None, colorbar=True, size=None,
+              suptitle=None, ax=None):
+    """Show feature maps (or images) side by side on one shared colour scale.
+
+    The first ``inputs`` panels are input images: each is drawn in grey on its own scale. The
+    other 2-D maps are compared, so they share one scale (``map_scale``): a diverging map
+    centred on 0 for signed data, viridis for magnitudes, and one colorbar for all of them.
 
     Parameters
     ----------
@@ -28,17 +201,23 @@ def show_maps(maps, titles=None, *, ncols=6, cmap=None, signed=False, size=2.0, 
         uint8). Maps may differ in size.
     titles : sequence of str, optional
         One title per map.
+    inputs : int
+        How many leading panels are input images (grey, own scale, outside the colorbar).
     ncols : int
         Panels per row.
     cmap : str, optional
-        Colour map of 2-D maps: "gray" by default, "RdBu_r" when ``signed``.
-    signed : bool
-        Centre the colour scale of each 2-D map on 0 (red positive, blue negative), so a
-        filter's positive and negative responses read apart.
-    size : float
-        Width and height of one panel, in inches.
+        Colour map of the compared maps: "RdBu_r" for signed data, "viridis" otherwise.
+    signed : bool, optional
+        Centre the shared scale on 0 (red positive, blue negative); by default when a compared
+        map has a negative value.
+    colorbar : bool
+        Draw one colorbar for the compared maps.
+    size : float, optional
+        Width and height of one panel, in inches; by default as wide as fits ``MAX_WIDTH``.
     suptitle : str, optional
         Title above all panels.
+    ax : sequence of Axes, optional
+        One per map; a new figure if omitted.
 
     Returns
     -------
@@ -52,28 +231,47 @@ def show_maps(maps, titles=None, *, ncols=6, cmap=None, signed=False, size=2.0, 
             raise ValueError(f"maps[{i}] must be a 2-D map (E, F) or an RGB image (E, F, 3); got {m.shape}")
     if titles is not None and len(titles) != len(maps):
         raise ValueError(f"titles must have one entry per map ({len(maps)}); got {len(titles)}")
-    ncols = min(as_int(ncols, "ncols", 1), len(maps))
-    nrows = -(-len(maps) // ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
-        squeeze=False, layout="constrained",
-    )
-    cmap = cmap or ("RdBu_r" if signed else "gray")
-    for ax in axes.flat:
-        ax.axis("off")
-    for i, (ax, m) in enumerate(zip(axes.flat, maps, strict=False)):
+    inputs = as_int(inputs, "inputs", 0)
+    compared = [m for m in maps[inputs:] if m.ndim == 2]
+    if ax is None:
+        ncols = min(as_int(ncols, "ncols", 1), len(maps))
+        nrows = -(-len(maps) // ncols)
+        size = size or min(3.0, (MAX_WIDTH - (1.0 if colorbar and compared else 0.0)) / ncols)
+        fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                                 figsize=(size * ncols + (1.0 if colorbar and compared else 0.0),
+                                          (size + 0.35) * nrows + (0.4 if suptitle else 0)))
+        axes = list(axes.flat)
+        for extra in axes[len(maps):]:
+            extra.axis("off")
+    else:
+        axes = _panels(ax, len(maps), None)
+        fig = axes[0].figure
+    vmin, vmax = map_scale(compared, signed) if compared else (None, None)
+    cmap = cmap or ("RdBu_r" if compared and vmin < 0 else "viridis")
+    shown = []
+    for i, (panel, m) in enumerate(zip(axes, maps, strict=False)):
+        panel.axis("off")
         if m.ndim == 3:
-            ax.imshow(m)
-        elif signed:
-            v = float(np.max(np.abs(m))) or 1.0
-            ax.imshow(m, cmap=cmap, vmin=-v, vmax=v)
+            panel.imshow(m)
+        elif i < inputs:
+            panel.imshow(m, cmap="gray")
         else:
-            ax.imshow(m, cmap=cmap)
+            shown.append(panel.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax))
         if titles is not None:
-            ax.set_title(titles[i], fontsize=9)
+            panel.set_title(titles[i], fontsize=MIN_FONT)
+    if colorbar and shown:
+        fig.colorbar(shown[-1], ax=[im.axes for im in shown], shrink=0.9)
     if suptitle:
         fig.suptitle(suptitle)
     return fig
+
+
+def _write_values(image, fmt):
+    """Write each value of an imshow ``image`` in its cell: white on dark cells, black on light ones."""
+    for (r, c), v in np.ndenumerate(image.get_array()):
+        red, green, blue, _ = image.cmap(image.norm(v))
+        dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
+        image.axes.text(c, r, fmt.format(v), ha="center", va="center", color="white" if dark else "black")
 
 
 def _output_position(x, y, E, F):
@@ -88,7 +286,7 @@ def _grid(ax, mask, color, title):
     """Draw a grid of cells, those where ``mask`` is True filled with ``color``."""
     rows, cols = mask.shape
     rgb = np.ones((rows, cols, 3))
-    rgb[mask] = plt.matplotlib.colors.to_rgb(color)
+    rgb[mask] = mpl.colors.to_rgb(color)
     ax.imshow(rgb)
     ax.set_xticks([])  # no major ticks: automatic ones at half-integers would hide the minor grid
     ax.set_yticks([])
@@ -96,10 +294,12 @@ def _grid(ax, mask, color, title):
     ax.set_yticks(np.arange(-0.5, rows), minor=True)
     ax.grid(which="minor", color="0.6", linewidth=0.8)
     ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
-    ax.set_title(title, fontsize=10)
+    for spine in ax.spines.values():
+        spine.set_visible(True)
+    ax.set_title(title, fontsize=MIN_FONT)
 
 
-def plot_receptive_field(H, W, R, S, x, y, *, stride=1):
+def plot_receptive_field(H, W, R, S, x, y, *, stride=1, ax=None):
     """The receptive field of one output: which R x S inputs output O[x][y] sees.
 
     Parameters
@@ -112,26 +312,27 @@ def plot_receptive_field(H, W, R, S, x, y, *, stride=1):
         Output row (0 <= x < E) and column (0 <= y < F).
     stride : int
         U: the window of O[x][y] starts at input row U x and column U y.
+    ax : sequence of two Axes, optional
+        Where to draw the input and the output; a new figure if omitted.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Two panels, the H x W input with the window shaded and the E x F output with O[x][y]
-        shaded, joined by lines at the window's corners.
+        Two panels, the H x W input with the window shaded (in the inputs' colour) and the
+        E x F output with O[x][y] shaded (the outputs'), joined by lines at the window's corners.
     """
     U = as_int(stride, "stride", 1)
     E = conv_output_size(H, R, stride=U)
     F = conv_output_size(W, S, stride=U, names=("W", "S"))
     x, y = _output_position(x, y, E, F)
-    fig, (ax_in, ax_out) = plt.subplots(
-        1, 2, figsize=(8, 4), width_ratios=(W, max(F, W / 2)), layout="constrained"
-    )
+    ax_in, ax_out = _panels(ax, 2, (8, 4), width_ratios=(W, max(F, W / 2)))
     window = np.zeros((H, W), dtype=bool)
     window[U * x : U * x + R, U * y : U * y + S] = True
-    _grid(ax_in, window, "tab:orange", f"input I: {H} x {W}\nreceptive field of O[{x}][{y}]: {R} x {S}")
+    _grid(ax_in, window, COLORS["inputs"], f"input I: {H} x {W}\nreceptive field of O[{x}][{y}]: {R} x {S}")
     out = np.zeros((E, F), dtype=bool)
     out[x, y] = True
-    _grid(ax_out, out, "tab:blue", f"output O: {E} x {F}\n(stride {U})")
+    _grid(ax_out, out, COLORS["outputs"], f"output O: {E} x {F}\n(stride {U})")
+    fig = ax_in.figure
     for dx, dy in ((-0.5, -0.5), (R - 0.5, -0.5), (-0.5, S - 0.5), (R - 0.5, S - 0.5)):
         corner_in = (U * y + dy, U * x + dx)
         corner_out = (y + (0.5 if dy > 0 else -0.5), x + (0.5 if dx > 0 else -0.5))
@@ -141,7 +342,8 @@ def plot_receptive_field(H, W, R, S, x, y, *, stride=1):
     return fig
 
 
-def plot_connections(ax, n_in, *, n_out=None, R=None, stride=1):
+@_accepts_axes_first
+def plot_connections(n_in, *, n_out=None, R=None, stride=1, ax=None):
     """A 1-D layer as a graph: inputs on the bottom row, outputs on top, a line per weight use.
 
     Give ``n_out`` for a fully-connected layer (every output sees every input, each line is its
@@ -150,7 +352,6 @@ def plot_connections(ax, n_in, *, n_out=None, R=None, stride=1):
 
     Parameters
     ----------
-    ax : matplotlib.axes.Axes
     n_in : int
         Number of inputs (W).
     n_out : int, optional
@@ -159,6 +360,8 @@ def plot_connections(ax, n_in, *, n_out=None, R=None, stride=1):
         Filter size of a convolution; the outputs are then F = (W - R) / U + 1.
     stride : int
         U, for a convolution.
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure if omitted.
 
     Returns
     -------
@@ -177,6 +380,7 @@ def plot_connections(ax, n_in, *, n_out=None, R=None, stride=1):
     else:
         n_out = as_int(n_out, "n_out", 1)
         taps = [[(k, None) for k in range(n_in)] for _ in range(n_out)]
+    ax = _new_axes(ax, (5, 3))
     x_out = np.arange(n_out) + (n_in - n_out) / 2
     labelled = set()
     for j, row in enumerate(taps):
@@ -190,34 +394,35 @@ def plot_connections(ax, n_in, *, n_out=None, R=None, stride=1):
     ax.text(-0.6, 0, "inputs", ha="right", va="center")
     ax.text(x_out[0] - 0.6, 1, "outputs", ha="right", va="center")
     if R is not None:
-        ax.legend(loc="upper right", fontsize=8, frameon=False, ncols=R)
-    ax.set_ylim(-0.2, 1.35 if R is not None else 1.2)
+        ax.legend(loc="upper right", ncols=R, handlelength=1.0, columnspacing=0.8)
+    ax.set_ylim(-0.2, 1.4 if R is not None else 1.2)
     ax.axis("off")
     return ax
 
 
-def plot_conv_step(image, w, x, y, *, stride=1, cmap="gray"):
+def plot_conv_step(image, w, x, y, *, stride=1, ax=None):
     """One step of a convolution on a 2-D image: the window, its dot product, the map so far.
 
     Parameters
     ----------
     image : array (H, W)
-        One input channel.
+        One input channel, drawn in grey.
     w : array (R, S)
         One filter.
     x, y : int
         Output position (row x < E, column y < F); the window starts at input (U x, U y).
     stride : int
         U.
-    cmap : str
-        Colour map of the input.
+    ax : sequence of three Axes, optional
+        A new figure if omitted.
 
     Returns
     -------
     matplotlib.figure.Figure
         Three panels: the input with the window outlined; the R x S products window x w,
-        whose sum is O[x][y]; and the output map filled in raster order up to O[x][y]
-        (later positions blank), computed with ``conv2d``.
+        whose sum is O[x][y] (signed: centred on 0); and the output map filled in raster order
+        up to O[x][y] (later positions blank), computed with ``conv2d``, on the scale of the
+        whole map.
     """
     image = as_float_array(image, "image")
     w = as_float_array(w, "w")
@@ -229,45 +434,45 @@ def plot_conv_step(image, w, x, y, *, stride=1, cmap="gray"):
     R, S = w.shape
     x, y = _output_position(x, y, E, F)
     products = image[U * x : U * x + R, U * y : U * y + S] * w
-    fig, (ax_in, ax_prod, ax_out) = plt.subplots(1, 3, figsize=(12, 4), layout="constrained")
+    ax_in, ax_prod, ax_out = _panels(ax, 3, (MAX_WIDTH, 3.9))
 
-    ax_in.imshow(image, cmap=cmap)
-    ax_in.add_patch(Rectangle((U * y - 0.5, U * x - 0.5), S, R, fill=False, color="tab:red", lw=2))
-    ax_in.set_title(f"input I: {image.shape[0]} x {image.shape[1]}, window at ({U * x}, {U * y})")
+    ax_in.imshow(image, cmap="gray")
+    ax_in.add_patch(Rectangle((U * y - 0.5, U * x - 0.5), S, R, fill=False, color=COLORS["inputs"], lw=3))
+    ax_in.set_title(f"input I: {image.shape[0]} x {image.shape[1]}\nwindow at ({U * x}, {U * y})")
 
-    v = float(np.max(np.abs(products))) or 1.0
-    ax_prod.imshow(products, cmap="RdBu_r", vmin=-v, vmax=v)
-    if R * S <= 49:
-        for i in range(R):
-            for j in range(S):
-                ax_prod.text(j, i, f"{products[i, j]:.3g}", ha="center", va="center", fontsize=8)
+    lo, hi = map_scale([products], signed=True)
+    shown = ax_prod.imshow(products, cmap="RdBu_r", vmin=lo, vmax=hi)
+    if R * S <= 25:
+        _write_values(shown, "{:.2g}")
     ax_prod.set_title(f"window x W ({R} x {S} products)\nsum = {products.sum():.4g}")
 
     partial = np.full((E, F), np.nan)
     partial.flat[: x * F + y + 1] = out.flat[: x * F + y + 1]
-    vmax = float(np.max(np.abs(out))) or 1.0
-    ax_out.imshow(partial, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-    ax_out.add_patch(Rectangle((y - 0.5, x - 0.5), 1, 1, fill=False, color="tab:red", lw=2))
+    lo, hi = map_scale([out])
+    ax_out.imshow(partial, cmap="RdBu_r" if lo < 0 else "viridis", vmin=lo, vmax=hi)
+    ax_out.add_patch(Rectangle((y - 0.5, x - 0.5), 1, 1, fill=False, color=COLORS["outputs"], lw=3))
     ax_out.set_xlim(-0.5, F - 0.5)
     ax_out.set_ylim(E - 0.5, -0.5)
     ax_out.set_title(f"activation map O: {E} x {F}\nO[{x}][{y}] = {out[x, y]:.4g}")
-    for ax in (ax_in, ax_prod, ax_out):
-        ax.set_xticks([])
-        ax.set_yticks([])
-    return fig
+    for panel in (ax_in, ax_prod, ax_out):
+        panel.set_xticks([])
+        panel.set_yticks([])
+    return ax_in.figure
 
 
-def plot_activation(ax, x, y, dy=None, *, title=None):
+@_accepts_axes_first
+def plot_activation(x, y, dy=None, *, title=None, ax=None):
     """Plot an activation y(x) and, if given, its derivative dy/dx on one axes.
 
     Parameters
     ----------
-    ax : matplotlib.axes.Axes
     x, y : array (K,)
         Inputs and the activation's outputs.
     dy : array (K,), optional
         The derivative at ``x`` (drawn dashed).
     title : str, optional
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure if omitted.
 
     Returns
     -------
@@ -278,51 +483,52 @@ def plot_activation(ax, x, y, dy=None, *, title=None):
     check_ndim(x, 1, "x", "(K,)")
     if y.shape != x.shape or (dy is not None and np.shape(dy) != x.shape):
         raise ValueError(f"y and dy must have the shape of x {x.shape}; got {y.shape} and {np.shape(dy)}")
+    ax = _new_axes(ax, (5, 3.5))
     ax.axhline(0, color="0.7", lw=0.8)
     ax.axvline(0, color="0.7", lw=0.8)
-    ax.plot(x, y, lw=2, label="y")
+    ax.plot(x, y, label="y")
     if dy is not None:
         ax.plot(x, dy, "--", lw=1.5, label="dy/dx")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(loc="upper left")
     if title:
         ax.set_title(title)
     ax.set_xlabel("x")
     return ax
 
 
-def plot_ilsvrc(ax=None, results=ILSVRC_TOP5, human=HUMAN_TOP5_ERROR):
+def plot_ilsvrc(results=ILSVRC_TOP5, human=HUMAN_TOP5_ERROR, *, ax=None):
     """Bar chart of ILSVRC top-5 error by year (winners solid, runners-up hatched), with human error.
 
     Parameters
     ----------
-    ax : matplotlib.axes.Axes, optional
-        Drawn on a new figure if omitted.
     results : sequence of cnnlib.history.ILSVRCResult
     human : float or None
         Human top-5 error in percent, drawn as a dashed line.
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure if omitted.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4), layout="constrained")
+    ax = _new_axes(ax, (MAX_WIDTH, 4.5))
     results = sorted(results, key=lambda r: (r.year, not r.winner))
     pos = np.arange(len(results))
+    color = OKABE_ITO[0]
     bars = ax.bar(
         pos, [r.top5_error for r in results],
-        color=["tab:blue" if r.winner else "white" for r in results],
-        edgecolor="tab:blue", hatch=[None if r.winner else "//" for r in results],
+        color=[color if r.winner else "white" for r in results],
+        edgecolor=color, hatch=[None if r.winner else "//" for r in results],
     )
-    ax.bar_label(bars, labels=[f"{r.top5_error:g} %" for r in results], fontsize=9)
-    ax.set_xticks(pos, [f"{r.year}\n{r.network}" for r in results], fontsize=8)
-    handles = [Patch(color="tab:blue", label="winner"),
-               Patch(facecolor="white", edgecolor="tab:blue", hatch="//", label="runner-up")]
+    ax.bar_label(bars, labels=[f"{r.top5_error:g} %" for r in results])
+    ax.set_xticks(pos, [f"{r.year}\n{r.label}".replace(" (", "\n(") for r in results])
+    handles = [Patch(color=color, label="winner"),
+               Patch(facecolor="white", edgecolor=color, hatch="//", label="runner-up")]
     if human is not None:
-        handles.append(ax.axhline(human, color="tab:red", ls="--", lw=1.2, label=f"human, {human:g} %"))
+        handles.append(ax.axhline(human, color="0.2", ls="--", lw=1.5, label=f"human, {human:g} %"))
     ax.legend(handles=handles)
     ax.set_ylabel("top-5 error (%)")
-    ax.set_title("ImageNet challenge (ILSVRC) classification")
+    ax.set_title("ILSVRC classification entries (CNNs: ensembles of n networks)")
     return ax
 
 
@@ -365,16 +571,17 @@ def plot_output_size(H, R, *, padding=0, stride=1, dilation=1, window=(0, 0), ax
     padding, stride, dilation : int
         P, U, D.
     window : (int, int)
-        The output (x, y) whose window is drawn (orange taps on the input, orange cell on the
-        output); negative indices count from the end, as in Python.
+        The output (x, y) whose window is drawn (its taps on the input in the inputs' colour, the
+        cell on the output in the outputs'); negative indices count from the end, as in Python.
     ax : sequence of two Axes, optional
         Where to draw the input and the output; a new figure if omitted.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Left, the padded input: the padding's zeros grey with a 0, the window's taps orange,
-        cells no window ever reads hatched red; right, the output with O[x][y] orange.
+        Left, the padded input: the padding's zeros grey (with a 0 written in when the cells
+        are large enough for 12 pt text), the window's taps coloured, cells no window ever reads
+        hatched; right, the output with O[x][y] coloured.
     """
     P = as_int(padding, "padding", 0)
     E = conv_output_size(H, R, P, stride, dilation)
@@ -382,119 +589,200 @@ def plot_output_size(H, R, *, padding=0, stride=1, dilation=1, window=(0, 0), ax
     if max(x, y) >= E:
         raise ValueError(f"window must index the {E} x {E} output (-{E} <= x, y < {E}); got {tuple(window)}")
     x, y = x % E, y % E
-    if ax is None:
-        fig, ax = plt.subplots(1, 2, figsize=(8, 4), width_ratios=(H + 2 * P, max(E, (H + 2 * P) / 2)),
-                               layout="constrained")
-    ax_in, ax_out = ax
     n = H + 2 * P
+    ax_in, ax_out = _panels(ax, 2, (8, 4.2), width_ratios=(n, max(E, n / 2)))
     read = window_coverage(H, R, P, stride, dilation) > 0
     rgb = np.ones((n, n, 3))
     pad = np.ones((n, n), dtype=bool)
     pad[P : P + H, P : P + H] = False
-    rgb[pad] = plt.matplotlib.colors.to_rgb("0.85")
+    rgb[pad] = mpl.colors.to_rgb("0.85")
     taps = stride * np.array([x, y])[:, None] + dilation * np.arange(R)[None, :]
-    rgb[np.ix_(taps[0], taps[1])] = plt.matplotlib.colors.to_rgb("tab:orange")
+    rgb[np.ix_(taps[0], taps[1])] = mpl.colors.to_rgb(COLORS["inputs"])
     _grid(ax_in, np.zeros((n, n), dtype=bool), "white", "")
     ax_in.images[0].set_data(rgb)
-    for r, c in zip(*np.nonzero(pad), strict=True):
-        ax_in.text(c, r, "0", ha="center", va="center", fontsize=7, color="0.4")
+    if n <= 12:  # a cell of a 4-inch panel still holds a 12 pt digit
+        for r, c in zip(*np.nonzero(pad), strict=True):
+            ax_in.text(c, r, "0", ha="center", va="center", color="0.4")
     for r, c in zip(*np.nonzero(~np.logical_and.outer(read, read)), strict=True):
-        ax_in.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, hatch="///", color="tab:red", lw=0))
+        ax_in.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, hatch="///", color="0.3", lw=0))
     ax_in.set_title(f"input {H} x {H}, padding {P} -> {n} x {n}\nfilter {R} x {R}, stride {stride}, "
-                    f"dilation {dilation}", fontsize=10)
+                    f"dilation {dilation}", fontsize=MIN_FONT)
     out = np.zeros((E, E), dtype=bool)
     out[x, y] = True
-    _grid(ax_out, out, "tab:orange", f"output {E} x {E}\nO[{x}][{y}]")
+    _grid(ax_out, out, COLORS["outputs"], f"output {E} x {E}\nO[{x}][{y}]")
     return ax_in.figure
 
 
-def plot_roofline(ax, machine, points=(), *, color=None, label=None, xlim=(0.1, 1e4)):
-    """Draw one machine's roofline on log-log axes and the layers placed on it.
+def _is_fc(point):
+    """An FC layer on a roofline: a 1 x 1 output (E = F = 1)."""
+    return point.shape.E == point.shape.F == 1
+
+
+@_accepts_axes_first
+def plot_roofline(machine, points=(), *, labels=(), color=None, label=None, xlim=(0.1, 1e4), ax=None):
+    """Draw one machine's roofline on log-log axes, the layers placed on it, and name them.
+
+    Call it once per machine on the same ``ax``: each call writes its roof's name on the roof
+    and keeps one legend, which explains the markers.
 
     Parameters
     ----------
-    ax : matplotlib Axes
     machine : cnnlib.hardware.roofline.Machine
-        Its roofs: the bandwidth slope (intensity x bandwidth) up to the ridge point, then the flat
-        compute roof at its peak.
+        Its roofs: the bandwidth slope (intensity x bandwidth) up to the ridge point (dotted
+        line), then the flat compute roof at its peak.
     points : sequence of cnnlib.hardware.roofline.LayerPoint
         Layers on this machine (``layer_point``, ``model_points``), drawn at (intensity,
         attainable): circles for CONV layers, crosses for FC layers (E = F = 1).
+    labels : sequence of str or dict of str -> str
+        The points to name on the figure, by ``LayerPoint.name`` (a dict gives the text to
+        write for each); every name must be among ``points``.
     color : str, optional
-        Colour of the roof and its points.
+        Colour of the roof and its points; by default ``COLORS[machine.name]`` when the
+        machine has a colour of its own, else the next of the cycle.
     label : str, optional
-        Legend entry of the roof (default: the machine's name).
+        Name written on the roof (default: the machine's name and its ridge point).
     xlim : (float, float)
         Operational intensities (ops/byte) the roof spans.
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure if omitted.
 
     Returns
     -------
-    matplotlib Axes
+    matplotlib.axes.Axes
         x: operational intensity (ops/byte); y: attainable performance (GOPS).
     """
+    texts = dict(labels) if isinstance(labels, dict) else {name: name for name in labels}
+    unknown = set(texts) - {p.name for p in points}
+    if unknown:
+        raise ValueError(f"labels must name points given; got {sorted(unknown)} not among them")
+    ax = _new_axes(ax, (MAX_WIDTH, 5.5))
+    color = color or COLORS.get(machine.name)
     x = np.logspace(np.log10(xlim[0]), np.log10(xlim[1]), 200)
-    (line,) = ax.loglog(x, machine.attainable(x) / 1e9, color=color, lw=2, label=label or machine.name)
-    ax.axvline(machine.ridge, color=line.get_color(), ls=":", lw=1)
-    fc = [p for p in points if p.shape.E == p.shape.F == 1]
-    conv = [p for p in points if not (p.shape.E == p.shape.F == 1)]
-    for group, marker in ((conv, "o"), (fc, "x")):
+    (line,) = ax.loglog(x, machine.attainable(x) / 1e9, color=color)
+    color = line.get_color()
+    ax.axvline(machine.ridge, color=color, ls=":", lw=1.2)
+    ax.annotate(label or f"{machine.name} (ridge {machine.ridge:,.0f})", (xlim[1], machine.peak / 1e9),
+                xytext=(0, 4), textcoords="offset points", ha="right", va="bottom", color=color)
+    for fc, marker in ((False, "o"), (True, "x")):
+        group = [p for p in points if _is_fc(p) == fc]
         if group:
-            ax.scatter([p.intensity for p in group], [p.attainable / 1e9 for p in group],
-                       marker=marker, color=line.get_color(), zorder=3, s=25)
+            ax.scatter([p.intensity for p in group], [p.attainable / 1e9 for p in group], marker=marker,
+                       s=40, zorder=3, color=color, facecolor="none" if marker == "o" else color)
+    for p in points:
+        if p.name in texts:
+            ax.annotate(texts[p.name], (p.intensity, p.attainable / 1e9), xytext=(6, -4),
+                        textcoords="offset points", ha="left", va="top", color=color,
+                        arrowprops={"arrowstyle": "-", "color": color, "lw": 0.8})
+    ax.legend(handles=[
+        plt.Line2D([], [], ls="", marker="o", markerfacecolor="none", color="0.2", label="CONV layer"),
+        plt.Line2D([], [], ls="", marker="x", color="0.2", label="FC layer (E = F = 1)"),
+        plt.Line2D([], [], ls=":", color="0.2", label="ridge point"),
+    ], loc="lower right")
+    ax.set_xlim(*xlim)
     ax.set_xlabel("operational intensity (ops / DRAM byte)")
     ax.set_ylabel("attainable performance (GOPS)")
     return ax
 
 
-def plot_layer_counts(summary, ax=None, *, title=None):
-    """Weights and MACs of each CONV and FC layer of a network, as bars on a log scale.
+#: Most bars a chart of layers shows before it groups them (see ``layer_groups``).
+MAX_BARS = 30
+
+
+def layer_groups(summary, max_bars=MAX_BARS):
+    """A network's CONV and FC layers, grouped by stage or module when they are too many to draw.
+
+    Parameters
+    ----------
+    summary : cnnlib.counting.Summary
+        The network's table (``cnnlib.counting.summary``).
+    max_bars : int
+        Above this many layers, layers are grouped by the first part of their dotted name
+        (ResNet's stage ``conv3_x``, GoogLeNet's module ``inception_4a``).
+
+    Returns
+    -------
+    list of (name, kind, weights, macs)
+        In network order; a group's ``kind`` is "FC" when all its layers are FC, else "CONV".
+    """
+    rows = [r for r in summary.rows if r.kind]
+    grouped = len(rows) > as_int(max_bars, "max_bars", 1)
+    out = {}
+    for r in rows:
+        name = r.name.split(".")[0] if grouped else r.name
+        _, kinds, weights, macs = out.get(name, (name, set(), 0, 0))
+        out[name] = (name, kinds | {r.kind}, weights + r.weights, macs + r.macs)
+    return [(name, "FC" if kinds == {"FC"} else "CONV", weights, macs) for name, kinds, weights, macs
+            in out.values()]
+
+
+def plot_layer_counts(summary, *, relative=True, max_bars=MAX_BARS, title=None, ax=None):
+    """Weights and MACs of each CONV and FC layer (or stage) of a network, as pairs of bars.
 
     Parameters
     ----------
     summary : cnnlib.counting.Summary
         The network's table (``cnnlib.counting.summary``); its MACs follow its convention.
+    relative : bool
+        Bars in percent of the network's total, on a linear scale from 0 (which part holds most
+        of the weights, which most of the MACs), each bar of 5 % or more labelled with its
+        share in percent. ``False``: absolute counts per image on a log scale.
+    max_bars : int
+        Networks with more layers are drawn by stage or module (``layer_groups``).
+    title : str, optional
     ax : matplotlib.axes.Axes, optional
         Drawn on a new figure if omitted.
-    title : str, optional
 
     Returns
     -------
     matplotlib.axes.Axes
-        One pair of bars per layer (weights, MACs), FC layers hatched.
+        One pair of bars per layer or group (weights, MACs, in ``COLORS``), FC layers hatched.
     """
-    rows = [r for r in summary.rows if r.kind]
-    if ax is None:  # as tall again as the longest rotated name needs (ResNet's "conv5_x.block3.main.conv3")
-        height = max(3.5, 2.6 + 0.06 * max(len(r.name) for r in rows))
-        _, ax = plt.subplots(figsize=(min(14, max(6, 0.3 * len(rows) + 2)), height), layout="constrained")
+    rows = layer_groups(summary, max_bars)
+    rotate = len(rows) * max(len(r[0]) for r in rows) > 70
+    if ax is None:
+        height = 4.5 + (0.09 * max(len(r[0]) for r in rows) if rotate else 0)
+        _, ax = plt.subplots(figsize=(min(MAX_WIDTH, max(6.0, 0.5 * len(rows) + 3)), height))
     pos = np.arange(len(rows))
-    hatch = ["//" if r.kind == "FC" else None for r in rows]
-    ax.bar(pos - 0.2, [r.weights for r in rows], 0.4, color="tab:orange", hatch=hatch, label="weights")
-    ax.bar(pos + 0.2, [r.macs for r in rows], 0.4, color="tab:blue", hatch=hatch, label="MACs")
-    ax.set_yscale("log")
-    ax.set_xticks(pos, [r.name for r in rows], rotation=90, fontsize=7 if len(rows) > 12 else 9)
+    hatch = ["//" if kind == "FC" else None for _, kind, _, _ in rows]
+    weights = np.array([r[2] for r in rows], dtype=float)
+    macs = np.array([r[3] for r in rows], dtype=float)
+    if relative:
+        weights, macs = 100 * weights / weights.sum(), 100 * macs / macs.sum()
+    for shift, values, key in ((-0.2, weights, "weights"), (0.2, macs, "MACs")):
+        bars = ax.bar(pos + shift, values, 0.4, color=COLORS[key], hatch=hatch, label=key, edgecolor="white")
+        if relative:
+            ax.bar_label(bars, labels=[f"{v:.0f}" if v >= 5 else "" for v in values], padding=2)
+    if relative:
+        ax.set_ylim(0, 1.12 * max(weights.max(), macs.max()))
+        ax.set_ylabel("share of the network's total (%)")
+    else:
+        ax.set_yscale("log")
+        ax.set_ylabel("per image (log scale)")
+    ax.set_xticks(pos, [r[0] for r in rows], rotation=90 if rotate else 0)
     ax.set_xlim(-0.7, len(rows) - 0.3)
     ax.legend(handles=[*ax.get_legend_handles_labels()[0], Patch(facecolor="white", edgecolor="k",
                                                                   hatch="//", label="FC layer")],
               loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the axes: it hides no bar
-    ax.set_ylabel("per image (log scale)")
     if title:
         ax.set_title(title)
     return ax
 
 
-def plot_matrix(ax, a, *, title=None, fmt="{:g}", cmap="Blues", xlabel=None, ylabel=None):
-    """A small matrix drawn as coloured cells with its values written in them.
+@_accepts_axes_first
+def plot_matrix(a, *, title=None, fmt="{:g}", cmap="Blues", xlabel=None, ylabel=None, ax=None):
+    """A small matrix drawn as coloured cells with its values written in them (12 pt).
 
     Parameters
     ----------
-    ax : matplotlib.axes.Axes
     a : array (rows, cols)
-        Keep it small (a few hundred cells): every value is written out.
+        Keep it small: every value is written out, so a cell needs about 0.4 inches.
     title, xlabel, ylabel : str, optional
     fmt : str
         Format of each value, e.g. "{:g}" or "{:.1f}".
     cmap : str
-        Colour map of the cells.
+        Colour map of the cells (a diverging one, e.g. "RdBu_r", is centred on 0).
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure (0.45 inches per cell) if omitted.
 
     Returns
     -------
@@ -503,47 +791,66 @@ def plot_matrix(ax, a, *, title=None, fmt="{:g}", cmap="Blues", xlabel=None, yla
     """
     a = as_float_array(a, "a")
     check_ndim(a, 2, "a", "(rows, cols)")
-    image = ax.imshow(a, cmap=cmap, aspect="equal")
-    for (r, c), v in np.ndenumerate(a):
-        red, green, blue, _ = image.cmap(image.norm(v))
-        dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # white text on dark cells
-        ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=7, color="white" if dark else "black")
+    ax = _new_axes(ax, (min(MAX_WIDTH, 0.45 * a.shape[1] + 1), 0.45 * a.shape[0] + 1))
+    diverging = cmap in ("RdBu_r", "RdBu", "coolwarm", "bwr", "seismic", "PuOr", "BrBG")
+    vmin, vmax = map_scale([a], signed=True) if diverging else (None, None)
+    _write_values(ax.imshow(a, cmap=cmap, aspect="equal", vmin=vmin, vmax=vmax), fmt)
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title)
     if xlabel:
-        ax.set_xlabel(xlabel, fontsize=9)
+        ax.set_xlabel(xlabel)
     if ylabel:
-        ax.set_ylabel(ylabel, fontsize=9)
+        ax.set_ylabel(ylabel)
     return ax
 
 
-def plot_energy_breakdown(ax, reports):
-    """Stacked bars of energy per MAC by storage level, one bar per mapping report.
+def energy_per_mac_by_row(reports):
+    """Energy per MAC of each row of ``Report.breakdown()`` (level, NoC, MAC), per report.
 
     Parameters
     ----------
-    ax : matplotlib Axes
     reports : dict of str -> cnnlib.hardware.report.Report
-        Label -> evaluated mapping (e.g. one per dataflow). Each bar stacks the rows of
-        ``Report.breakdown()`` (each level, the NoC and the MACs), each summed over the operands
-        and divided by the layer's MACs.
+        Label -> evaluated mapping (e.g. one per dataflow).
 
     Returns
     -------
     dict of str -> numpy array
-        Row name -> its height in each bar (in units of one MAC's energy), in the order drawn.
+        Row name -> its energy per MAC (summed over the operands, in units of one MAC's energy)
+        in each report, outermost level first; the rows sum to ``Report.energy_per_mac``.
     """
     if not reports:
         raise ValueError("reports must hold at least one (label -> Report) entry; got none")
-    labels = list(reports)
     rows = list(next(iter(reports.values())).breakdown())
-    bottom, heights = np.zeros(len(labels)), {}
-    for row in rows:
-        heights[row] = np.array([sum(r.breakdown().get(row, {}).values()) / r.macs for r in reports.values()])
-        ax.bar(labels, heights[row], bottom=bottom, label=row)
-        bottom += heights[row]
+    return {row: np.array([sum(r.breakdown().get(row, {}).values()) / r.macs for r in reports.values()])
+            for row in rows}
+
+
+@_accepts_axes_first
+def plot_energy_breakdown(reports, *, ax=None):
+    """Stacked bars of energy per MAC by storage level, one bar per mapping report.
+
+    Parameters
+    ----------
+    reports : dict of str -> cnnlib.hardware.report.Report
+        Label -> evaluated mapping (e.g. one per dataflow). Each bar stacks
+        ``energy_per_mac_by_row``: each level, the NoC and the MACs, in ``COLORS``.
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure if omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    heights = energy_per_mac_by_row(reports)
+    ax = _new_axes(ax, (7, 4))
+    labels = list(reports)
+    bottom = np.zeros(len(labels))
+    for row, h in heights.items():
+        ax.bar(labels, h, bottom=bottom, label=row, color=COLORS.get(row), edgecolor="0.2", lw=0.5)
+        bottom += h
     ax.set_ylabel("energy per MAC (x MAC)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
-    return heights
+    handles, names = ax.get_legend_handles_labels()
+    ax.legend(handles[::-1], names[::-1], loc="upper left", bbox_to_anchor=(1, 1))  # top row first
+    return ax

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
 from cnnlib.layers import conv2d
-from cnnlib.viz import plot_matrix, plot_output_size, window_coverage
+from cnnlib.viz import COLORS, plot_matrix, plot_output_size, window_coverage
 from cnnlib.widgets import output_size_explorer, output_size_text
 
 
@@ -56,8 +56,8 @@ def test_plot_output_size_marks_padding_window_and_skipped_cells():
     ax_in, ax_out = fig.axes
     rgb = ax_in.images[0].get_array()
     assert rgb.shape == (9, 9, 3)
-    orange = np.all(np.isclose(rgb, matplotlib.colors.to_rgb("tab:orange")), axis=-1)
-    assert_array_equal(np.argwhere(orange)[[0, -1]], [[6, 0], [8, 2]])  # last row of windows, first column
+    taps = np.all(np.isclose(rgb, matplotlib.colors.to_rgb(COLORS["inputs"])), axis=-1)
+    assert_array_equal(np.argwhere(taps)[[0, -1]], [[6, 0], [8, 2]])  # last row of windows, first column
     assert sum(t.get_text() == "0" for t in ax_in.texts) == 9 * 9 - 7 * 7  # one per padding cell
     hatched = [p for p in ax_in.patches if p.get_hatch()]
     assert len(hatched) == 0  # (9 - 3) = 6 is a multiple of 3: every row and column is read
@@ -110,11 +110,10 @@ def test_explorer_builds_with_the_lecture_defaults_and_updates():
 
 def test_plot_matrix_writes_every_value():
     a = np.arange(6.0).reshape(2, 3)
-    _, ax = plt.subplots()
-    plot_matrix(ax, a, title="W", fmt="{:.0f}")
+    ax = plot_matrix(a, title="W", fmt="{:.0f}")
     assert_array_equal(ax.images[0].get_array(), a)
     assert [t.get_text() for t in ax.texts] == ["0", "1", "2", "3", "4", "5"]
     assert [t.get_position() for t in ax.texts][:2] == [(0, 0), (1, 0)]  # (column, row)
     assert ax.get_title() == "W"
     with pytest.raises(ValueError, match=r"a must be a 2-D array \(rows, cols\)"):
-        plot_matrix(ax, np.zeros(3))
+        plot_matrix(np.zeros(3), ax=ax)

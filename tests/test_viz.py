@@ -8,6 +8,9 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex, to_rgba
+from matplotlib.font_manager import FontProperties
+from matplotlib.text import Text
 from numpy.testing import assert_allclose, assert_array_equal
 
 from cnnlib import viz
@@ -27,7 +30,7 @@ def test_show_maps_one_panel_per_map_with_titles():
     maps = np.arange(5 * 4 * 3, dtype=float).reshape(5, 4, 3)
     fig = viz.show_maps(maps, [f"m{i}" for i in range(5)], ncols=3)
     shown = [ax for ax in fig.axes if ax.images]
-    assert len(fig.axes) == 6 and len(shown) == 5
+    assert len(fig.axes) == 6 + 1 and len(shown) == 5  # 2 x 3 panels and the colorbar
     assert [ax.get_title() for ax in shown] == [f"m{i}" for i in range(5)]
     assert_array_equal(shown[4].images[0].get_array(), maps[4])
 
@@ -37,7 +40,23 @@ def test_show_maps_signed_is_centred_and_rgb_kept():
     rgb = np.zeros((2, 2, 3))
     fig = viz.show_maps([m, rgb], signed=True)
     assert fig.axes[0].images[0].get_clim() == (-3.0, 3.0)
+    assert fig.axes[0].images[0].get_cmap().name == "RdBu_r"
     assert fig.axes[1].images[0].get_array().shape == (2, 2, 3)
+
+
+def test_show_maps_compared_panels_share_one_scale_and_a_colorbar():
+    grey = np.linspace(0, 255, 12).reshape(3, 4)
+    small, large = np.full((2, 2), 0.2), np.array([[0.0, 0.717]])
+    fig = viz.show_maps([grey, small, large], inputs=1)
+    panels = [ax for ax in fig.axes if ax.images]
+    assert panels[0].images[0].get_cmap().name == "gray"
+    assert panels[0].images[0].get_clim() == (0.0, 255.0)  # the input: its own scale
+    assert panels[1].images[0].get_clim() == panels[2].images[0].get_clim() == (0.0, 0.717)
+    assert panels[1].images[0].get_cmap().name == "viridis"  # no negative value: sequential
+    colorbars = [ax for ax in fig.axes if ax not in panels and ax.get_visible() and ax.get_label() == "<colorbar>"]
+    assert len(colorbars) == 1
+    assert viz.show_maps([small, -large]).axes[0].images[0].get_clim() == (-0.717, 0.717)
+    assert len(viz.show_maps([small, large], colorbar=False).axes) == 2
 
 
 def test_show_maps_bad_input():
@@ -65,13 +84,20 @@ def test_receptive_field_shades_the_window_and_the_output():
 
 def test_connections_count_one_line_per_weight_use():
     _, (a, b) = plt.subplots(1, 2)
-    assert len(viz.plot_connections(a, 8, n_out=6).lines) == 48
-    viz.plot_connections(b, 8, R=3)
+    assert len(viz.plot_connections(8, n_out=6, ax=a).lines) == 48
+    assert viz.plot_connections(8, R=3, ax=b) is b
     assert len(b.lines) == 18  # 6 outputs x 3 taps
     colours = {line.get_color() for line in b.lines}
     assert colours == {"C0", "C1", "C2"}  # 3 distinct (shared) weights
     with pytest.raises(ValueError, match="exactly one of n_out"):
-        viz.plot_connections(a, 8)
+        viz.plot_connections(8, ax=a)
+
+
+def test_the_older_axes_first_calls_still_draw_on_that_axes():
+    x = np.linspace(-2, 2, 5)
+    _, (a, b) = plt.subplots(1, 2)
+    assert viz.plot_connections(a, 8, n_out=6) is a and len(a.lines) == 48
+    assert viz.plot_activation(b, x, relu(x)) is b and len(b.lines) == 3
 
 
 def test_conv_step_shows_the_dot_product_and_the_map_so_far():
@@ -100,12 +126,11 @@ def test_conv_step_stride_moves_the_window():
 
 def test_plot_activation_draws_function_and_derivative():
     x = np.linspace(-2, 2, 5)
-    _, ax = plt.subplots()
-    viz.plot_activation(ax, x, relu(x), relu_grad(x), title="ReLU")
+    ax = viz.plot_activation(x, relu(x), relu_grad(x), title="ReLU")
     assert_array_equal(ax.lines[-2].get_ydata(), relu(x))
     assert_array_equal(ax.lines[-1].get_ydata(), relu_grad(x))
     with pytest.raises(ValueError, match="must have the shape of x"):
-        viz.plot_activation(ax, x, relu(x)[:3])
+        viz.plot_activation(x, relu(x)[:3], ax=ax)
 
 
 def test_ilsvrc_chart_one_bar_per_entry_in_year_order():
@@ -144,3 +169,100 @@ def test_activation_explorer_resets_alpha_per_function_and_redraws():
     menu.value = "elu"
     assert alpha.value == ALPHA_DEFAULTS["elu"] == 1.0
     assert bytes(picture.value).startswith(PNG) and bytes(picture.value) != before
+
+
+def test_the_course_style_is_readable_projected():
+    viz.use_style()
+    rc = plt.rcParams
+
+    def points(key):
+        return FontProperties(size=rc[key]).get_size_in_points()
+
+    for key in ("font.size", "axes.labelsize", "xtick.labelsize", "ytick.labelsize", "legend.fontsize"):
+        assert points(key) >= viz.MIN_FONT == 12, key
+    assert points("axes.titlesize") == points("figure.titlesize") == 14
+    assert rc["figure.figsize"][0] <= viz.MAX_WIDTH
+    assert not rc["axes.spines.top"] and not rc["axes.spines.right"]
+    assert [to_hex(c["color"]) for c in rc["axes.prop_cycle"]] == [c.lower() for c in viz.OKABE_ITO]
+
+
+def test_one_colour_per_concept_shared_by_its_aliases():
+    assert viz.COLORS["MAC"] is viz.COLORS["MACs"]
+    assert viz.COLORS["weights"] is viz.COLORS["filters"] is viz.COLORS["ws"]
+    assert viz.COLORS["outputs"] is viz.COLORS["psums"] is viz.COLORS["os"]
+    assert viz.COLORS["inputs"] is viz.COLORS["is"]
+    levels = [viz.COLORS[k] for k in ("DRAM", "GLB", "NoC", "RF", "MAC")]
+    operands = [viz.COLORS[k] for k in ("weights", "inputs", "outputs")]
+    dataflows = [viz.COLORS[k] for k in ("ws", "os", "nlr", "rs")]
+    for family in (levels, operands, dataflows, levels + operands):
+        assert len(set(family)) == len(family)  # a figure of one family tells each concept apart
+
+
+def _small_summary():
+    from cnnlib import nn
+    from cnnlib.counting import summary
+
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 10))
+    return summary(net, (1, 8, 8))
+
+
+RNG = np.random.default_rng(0)
+X = np.linspace(-2, 2, 9)
+FIGURES = {  # one figure from each plotting helper, drawn with its defaults
+    "show_maps": lambda: viz.show_maps([RNG.random((8, 8)), RNG.standard_normal((6, 6))], ["input", "map"],
+                                       inputs=1),
+    "receptive_field": lambda: viz.plot_receptive_field(7, 7, 3, 3, 1, 2),
+    "connections": lambda: viz.plot_connections(8, R=3).figure,
+    "conv_step": lambda: viz.plot_conv_step(RNG.random((9, 9)), RNG.standard_normal((3, 3)), 2, 3),
+    "activation": lambda: viz.plot_activation(X, relu(X), relu_grad(X), title="ReLU").figure,
+    "ilsvrc": lambda: viz.plot_ilsvrc().figure,
+    "output_size": lambda: viz.plot_output_size(7, 3, padding=1, stride=2),
+    "layer_counts": lambda: viz.plot_layer_counts(_small_summary(), title="a small network").figure,
+    "matrix": lambda: viz.plot_matrix(np.arange(8.0).reshape(2, 4), title="W").figure,
+}
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_text_of_every_figure_is_at_least_12_pt(name):
+    fig = FIGURES[name]()
+    fig.canvas.draw()
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    assert texts
+    small = {t.get_text(): t.get_fontsize() for t in texts if t.get_fontsize() < viz.MIN_FONT}
+    assert not small
+    assert fig.get_figwidth() <= viz.MAX_WIDTH + 1.0  # (+ a colorbar)
+
+
+def test_layer_counts_group_long_networks_and_show_shares_of_the_total():
+    from cnnlib import models
+    from cnnlib.counting import summary
+
+    s = summary(models.get("resnet50"), models.input_shape("resnet50"))
+    groups = viz.layer_groups(s)
+    assert [g[0] for g in groups] == ["conv1", "conv2_x", "conv3_x", "conv4_x", "conv5_x", "fc"]
+    assert [g[1] for g in groups][-2:] == ["CONV", "FC"]
+    assert sum(g[2] for g in groups) == sum(r.weights for r in s.rows if r.kind)
+    assert sum(g[3] for g in groups) == s.total.macs
+    ax = viz.plot_layer_counts(s)
+    weights = ax.patches[: len(groups)]
+    assert_allclose(sum(b.get_height() for b in weights), 100)
+    assert ax.get_yscale() == "linear" and ax.get_ylim()[0] == 0
+    assert {b.get_facecolor() for b in weights} == {to_rgba(viz.COLORS["weights"])}
+    assert viz.plot_layer_counts(s, relative=False).get_yscale() == "log"
+    assert len(viz.layer_groups(s, max_bars=100)) == 54
+
+
+def test_roofline_names_the_layers_asked_for_and_explains_its_markers():
+    from cnnlib.counting import ConvShape
+    from cnnlib.hardware.roofline import EYERISS, layer_point
+
+    conv = layer_point("conv", ConvShape(N=1, C=64, H=16, W=16, M=64, R=3, S=3, P=1), EYERISS)
+    fc = layer_point("fc", ConvShape.fc(N=1, C=256, M=10), EYERISS)
+    ax = viz.plot_roofline(EYERISS, [conv, fc], labels={"conv": "a 3x3 conv"})
+    assert ax.get_lines()[0].get_color() == viz.COLORS[EYERISS.name]
+    named = [t for t in ax.texts if t.get_text() == "a 3x3 conv"]
+    assert len(named) == 1 and named[0].xy == (conv.intensity, conv.attainable / 1e9)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[:2] == ["CONV layer", "FC layer (E = F = 1)"]
+    with pytest.raises(ValueError, match=r"labels must name points given; got \['pool'\]"):
+        viz.plot_roofline(EYERISS, [conv], labels=["pool"])

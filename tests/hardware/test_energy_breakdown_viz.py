@@ -3,27 +3,31 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgba
 from numpy.testing import assert_allclose
 
 from cnnlib.counting import ConvShape
 from cnnlib.hardware.mapper import search
-from cnnlib.viz import plot_energy_breakdown
+from cnnlib.viz import COLORS, energy_per_mac_by_row, plot_energy_breakdown
 from cnnlib.widgets import mapping_explorer
 
 LAYER = ConvShape(N=1, C=8, H=10, W=10, M=8, R=3, S=3, P=1)
 
 
-def test_bars_stack_to_the_energy_per_mac():
+def test_bars_stack_to_the_energy_per_mac_in_the_level_colours():
     reports = {f: search(LAYER, f).report for f in ("ws", "nlr")}
-    fig, ax = plt.subplots()
-    heights = plot_energy_breakdown(ax, reports)
-    total = sum(heights.values())
-    assert_allclose(total, [r.energy / r.macs for r in reports.values()])
-    assert list(heights)[-1] == "MAC" and np.all(heights["MAC"] > 0)
+    heights = energy_per_mac_by_row(reports)
+    assert_allclose(sum(heights.values()), [r.energy / r.macs for r in reports.values()])
+    assert list(heights) == ["DRAM", "GLB", "RF", "NoC", "MAC"] and np.all(heights["MAC"] > 0)
+    ax = plot_energy_breakdown(reports)
     assert len(ax.patches) == len(heights) * 2
-    plt.close(fig)
+    for i, (row, h) in enumerate(heights.items()):  # bars drawn row by row, one per report
+        for bar, height in zip(ax.patches[2 * i : 2 * i + 2], h, strict=True):
+            assert bar.get_facecolor() == to_rgba(COLORS[row])
+            assert_allclose(bar.get_height(), height)
+    plt.close(ax.figure)
     with pytest.raises(ValueError, match="reports must hold at least one"):
-        plot_energy_breakdown(ax, {})
+        plot_energy_breakdown({})
 
 
 def test_mapping_explorer_redraws_on_every_control():
