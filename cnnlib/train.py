@@ -73,8 +73,8 @@ class SGD:
 
     v <- momentum v - lr (g + weight_decay w);  w <- w + v
 
-    Weight decay (an L2 penalty) applies to weights (names ending in ".w"), not to biases or
-    batch-norm parameters.
+    Weight decay (an L2 penalty) applies to weights (parameters named "w": "conv1.w", or "w" for
+    a bare layer), not to biases or batch-norm parameters.
     """
 
     def __init__(self, params: dict, lr=0.01, momentum=0.9, weight_decay=0.0):
@@ -94,7 +94,7 @@ class SGD:
 class Adam:
     """Adam (Kingma and Ba 2015): per-parameter step sizes from running moments of the gradient.
 
-    Weight decay is added to the gradient of weights (names ending in ".w"), as in SGD.
+    Weight decay is added to the gradient of weights (parameters named "w"), as in SGD.
     """
 
     def __init__(self, params: dict, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
@@ -121,7 +121,8 @@ class Adam:
 def _decayed(name, p, g, weight_decay):
     if g.shape != p.shape:
         raise ValueError(f"gradient of {name} must have the parameter's shape {p.shape}; got {g.shape}")
-    return g + weight_decay * p if weight_decay and name.endswith(".w") else g
+    is_weight = name.rpartition(".")[2] == "w"  # "conv1.w", or "w" for a bare layer
+    return g + weight_decay * p if weight_decay and is_weight else g
 
 
 # -- data -----------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ the published totals to the slides' rounding; torchvision's parameter counts agr
 VGG and ResNet (its GoogLeNet and AlexNet are different networks).
 """
 
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pytest
@@ -16,13 +16,14 @@ from cnnlib.counting import conv_layers, conv_output_size, summary
 from cnnlib.models.resnet import BLOCKS, block
 
 
-@cache
+@lru_cache(maxsize=2)
 def built(name, **kwargs):
-    """Each model is built once per test session (its weights are drawn once, on first use)."""
+    """The two models built last are kept (a model's weights are drawn on first use: VGG-19's are
+    0.57 GB in float32, so caching every model for the whole session held about 2 GB)."""
     return models.get(name, **kwargs)
 
 
-@cache
+@cache  # summaries hold counts only, no weights
 def summ(name, convention=None, **kwargs):
     return summary(built(name, **kwargs), models.input_shape(name), convention=convention)
 

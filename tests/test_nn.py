@@ -133,3 +133,54 @@ def test_errors_inside_a_network_name_the_layer():
     inception = models.get("googlenet")["inception_3a"]  # a Concat of branches
     with pytest.raises(ValueError, match=r"^layer 1x1\.conv: w must have C/groups = 100/1"):
         inception(np.zeros((1, 100, 28, 28), dtype=np.float32))
+
+
+def test_counts_of_a_leaf_without_counts_names_its_class():
+    class Doubler(nn.Module):
+        def forward(self, x):
+            return 2 * x
+
+        def output_shape(self, in_shape):
+            return tuple(in_shape)
+
+    with pytest.raises(NotImplementedError, match="Doubler does not define counts"):
+        Doubler().counts((3, 4, 4))  # was a RecursionError
+    with pytest.raises(NotImplementedError, match="Doubler does not define counts"):
+        nn.Sequential(("x2", Doubler())).counts((3, 4, 4))
+
+
+def test_concat_is_not_a_sequential():
+    branches = nn.Concat(("a", nn.Conv2d(2, 3, 1)), ("b", nn.Conv2d(2, 4, 1)))
+    assert not isinstance(branches, nn.Sequential)
+    assert len(branches) == 2 and branches["b"] is branches[1] and branches.output_shape((2, 5, 5)) == (7, 5, 5)
+
+
+def test_w_setter_checks_the_shape():
+    conv = nn.Conv2d(3, 4, 3)
+    conv.w = np.ones((4, 3, 3, 3))
+    assert_allclose(conv.counts((3, 5, 5)).weights, 108)
+    with pytest.raises(ValueError, match=r"w must have this layer's weight shape \(4, 3, 3, 3\); got \(4, 3, 3\)"):
+        conv.w = np.ones((4, 3, 3))
+    with pytest.raises(ValueError, match=r"weight shape \(5, 6\); got \(6, 5\)"):
+        nn.Linear(6, 5).w = np.ones((6, 5))  # transposed
+    with pytest.raises(TypeError, match="w must hold real numbers"):
+        nn.Linear(1, 1).w = np.array([["a"]])
+
+
+def test_errors_in_backward_name_the_branch():
+    """Backward through Concat and Residual names the branch, as forward does."""
+    x = np.ones((1, 2, 4, 4))
+    concat = nn.Concat(("a", nn.Conv2d(2, 3, 1)), ("b", nn.Conv2d(2, 4, 1))).train()
+    concat(x)
+    concat["b"]._cache = {"x": np.ones((1, 5, 4, 4))}  # b's remembered input no longer fits its weights
+    with pytest.raises(ValueError, match=r"^layer b: w must have C/groups = 5/1"):
+        concat.backward(np.ones((1, 7, 4, 4)))
+    block = nn.Residual(nn.Sequential(("conv", nn.Conv2d(2, 2, 1))), nn.Conv2d(2, 2, 1)).train()
+    block(x)
+    block.shortcut._cache = {"x": np.ones((1, 5, 4, 4))}
+    with pytest.raises(ValueError, match=r"^layer shortcut: w must have C/groups = 5/1"):
+        block.backward(np.ones((1, 2, 4, 4)))
+    block(x)
+    block.main["conv"]._cache = {"x": np.ones((1, 5, 4, 4))}
+    with pytest.raises(ValueError, match=r"^layer main\.conv: w must have C/groups = 5/1"):
+        block.backward(np.ones((1, 2, 4, 4)))

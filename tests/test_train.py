@@ -67,6 +67,20 @@ def test_sgd_momentum_and_weight_decay_by_hand():
         opt.step({"fc.w": grads["fc.w"], "fc.b": np.zeros(2)})
 
 
+@pytest.mark.parametrize("optimizer", [SGD, Adam])
+def test_weight_decay_reaches_a_bare_layers_weights(optimizer):
+    """A bare layer's parameters are named "w" and "b", not "fc.w": its weights decay all the same."""
+    layer, net = nn.Linear(2, 1), nn.Sequential(("fc", nn.Linear(2, 1)))
+    for model in (layer, net):
+        model.parameters()  # draws the weights
+        zero = {k: np.zeros_like(v) for k, v in model.parameters().items()}
+        before = {k: v.copy() for k, v in model.parameters().items()}
+        optimizer(model.parameters(), lr=0.1, weight_decay=0.5).step(zero)
+        after = model.parameters()
+        moved = {k.rpartition(".")[2]: not np.array_equal(before[k], after[k]) for k in after}
+        assert moved == {"w": True, "b": False}, type(model).__name__
+
+
 @pytest.mark.parametrize("make", [lambda p: SGD(p, lr=0.1), lambda p: Adam(p, lr=0.1)])
 def test_optimizers_minimise_a_quadratic(make):
     params = {"q.w": np.array([3.0, -2.0])}

@@ -73,7 +73,8 @@ def test_receptive_field_shades_the_window_and_the_output():
     ax_in, ax_out = fig.axes
     inp = ax_in.images[0].get_array()
     shaded = np.argwhere(np.any(inp != 1, axis=2))
-    assert_array_equal(shaded.min(0), [2, 4]) and assert_array_equal(shaded.max(0), [4, 6])
+    assert_array_equal(shaded.min(0), [2, 4])
+    assert_array_equal(shaded.max(0), [4, 6])
     assert len(shaded) == 9
     out = ax_out.images[0].get_array()
     assert out.shape[:2] == (3, 3)
