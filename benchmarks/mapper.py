@@ -13,13 +13,14 @@ import time
 
 from cnnlib import models
 from cnnlib.counting import conv_layers
+from cnnlib.hardware.dataflows import DATAFLOWS
 from cnnlib.hardware.mapper import search
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="vgg16")
-    parser.add_argument("--dataflow", default="rs", choices=("ws", "os", "nlr", "rs"))
+    parser.add_argument("--dataflow", default="rs", choices=tuple(DATAFLOWS))
     args = parser.parse_args()
     layers = [(n, s) for n, s in conv_layers(models.get(args.model), models.input_shape(args.model))
               if s.E * s.F > 1]  # the CONV layers (FC layers have E = F = 1)

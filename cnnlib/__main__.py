@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .hardware import dataflows, systolic
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cnnlib", description=__doc__.splitlines()[0])
@@ -25,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--filter", required=True, metavar="R,S,M", help="filter size and number")
     p.add_argument("--stride", default="1", metavar="U")
     p.add_argument("--array", required=True, metavar="ROWS,COLS", help="PEs of the array")
-    p.add_argument("--dataflow", required=True, metavar="os|ws|is")
+    p.add_argument("--dataflow", required=True, metavar="|".join(systolic.DATAFLOWS))
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_systolic)
     p = sub.add_parser("summary", help="per-layer weights, MACs and activations of a famous CNN")
@@ -54,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("model", metavar="MODEL", help="a name from cnnlib.models.names(), e.g. vgg16")
     p.add_argument("--layer", required=True, metavar="NAME", help="a CONV or FC layer name, e.g. conv1")
-    p.add_argument("--dataflow", default="rs", choices=("ws", "os", "nlr", "rs"))
+    p.add_argument("--dataflow", default="rs", choices=tuple(dataflows.DATAFLOWS))
     p.add_argument("--objective", default="energy", choices=("energy", "edp"))
     p.add_argument("--no-sliding-window", action="store_true",
                    help="refetch a whole input tile whenever it moves (the model without sliding-window "
@@ -81,9 +83,7 @@ def _ints(text: str, option: str, count: int) -> list[int]:
 def _cmd_systolic(args) -> None:
     import json
 
-    from .hardware.systolic import topology_layer
-
-    result = topology_layer(
+    result = systolic.topology_layer(
         _ints(args.ifmap, "--ifmap", 3),
         _ints(args.filter, "--filter", 3),
         _ints(args.stride, "--stride", 1)[0],

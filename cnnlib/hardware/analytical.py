@@ -277,7 +277,10 @@ def analyze(mapping: Mapping, layer: ConvShape, arch: Architecture) -> Counts:
     >>> m = Mapping.build(arch, {"GLB": [("E", 4)], "RF": [("R", 3)]})
     >>> c = analyze(m, layer, arch)
     >>> c.macs, c.reads["GLB", "weights"], c.reads["GLB", "inputs"]
-    (12, 12, 12)
+    (12, 3, 6)
+
+    The RF keeps its 3 weights while e runs (weight stationary: e does not index weights), and
+    the input window slides by one row per e: 3 inputs first, then 1 new one per step.
     """
     prob = mapping.check(layer, arch)
     orders = [tuple(d for d, _ in lv) for lv in mapping.temporal]

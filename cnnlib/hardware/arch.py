@@ -83,6 +83,10 @@ class Level:
         if self.bandwidth is not None:
             _positive(self.bandwidth, f"level {self.name} bandwidth")
 
+    def __hash__(self):  # a dict capacity hashes as its items, so architectures can key a cache
+        cap = tuple(sorted(self.capacity.items())) if isinstance(self.capacity, dict) else self.capacity
+        return hash((self.name, self.holds, cap, self.energy, self.bandwidth))
+
     def capacity_of(self, operand: str) -> int | None:
         """Words available to ``operand`` (a shared capacity is returned whole)."""
         if isinstance(self.capacity, dict):

@@ -179,12 +179,14 @@ class LayerPoint:
     bound: str
 
 
-def compulsory_bytes(shape: ConvShape, word_bytes: int) -> int:
+def compulsory_bytes_unpadded(shape: ConvShape, word_bytes: int) -> int:
     """Bytes moved from and to DRAM if every weight, input and output moves exactly once.
 
-    (M C/groups R S + N C H W + N M E F) x word_bytes; the padding zeros are made on chip.
+    (M C/groups R S + N C H W + N M E F) x word_bytes, with the *unpadded* input: the padding
+    zeros are made on chip. (``mapper.compulsory_words_padded`` counts the padded input, in
+    words, because the mapper stores and moves the padding zeros like any input.)
 
-    >>> compulsory_bytes(ConvShape(N=1, C=3, H=32, W=32, M=10, R=5, S=5), 1)
+    >>> compulsory_bytes_unpadded(ConvShape(N=1, C=3, H=32, W=32, M=10, R=5, S=5), 1)
     11662
     """
     check_instance(shape, ConvShape, "shape")
@@ -200,13 +202,13 @@ def intensity(shape: ConvShape, word_bytes: int) -> float:
     >>> f"{intensity(ConvShape.fc(N=1, C=4096, M=1000), 1):.4f}"
     '1.9975'
     """
-    nbytes = compulsory_bytes(shape, word_bytes)  # checks shape first
+    nbytes = compulsory_bytes_unpadded(shape, word_bytes)  # checks shape first
     return 2 * shape.macs / nbytes
 
 
 def layer_point(name: str, shape: ConvShape, machine: Machine) -> LayerPoint:
     """Place one layer on ``machine``'s roofline."""
-    nbytes = compulsory_bytes(shape, machine.word_bytes)
+    nbytes = compulsory_bytes_unpadded(shape, machine.word_bytes)
     ops = 2 * shape.macs
     oi = ops / nbytes
     return LayerPoint(

@@ -45,10 +45,16 @@ def _key(axes):
 
 
 class _Run:
-    """The state of one group's simulation: buffers, what each holds, and the counts."""
+    """The state of one group's simulation: buffers, what each holds, and the counts.
+
+    Attributes: ``prob`` (the group's loop bounds), ``arch``, ``loops`` (the temporal loops,
+    outer to inner, as (level, dim, factor, stride)), ``pe_offsets`` (each PE's offset in every
+    dim), ``n_pes`` (active PEs), ``ext`` (each level's tile extents), ``buf`` and ``held`` (each
+    level instance's buffer and the coordinates it holds), ``counts``.
+    """
 
     def __init__(self, mapping: Mapping, prob: Problem, arch: Architecture, xg, wg):
-        self.m, self.p, self.arch = mapping, prob, arch
+        self.prob, self.arch = prob, arch
         self.nlev = len(arch.levels)
         self.names = [lv.name for lv in arch.levels]
         # temporal loops, outer to inner, each with the stride of its index
@@ -69,8 +75,8 @@ class _Run:
                 inner = [g for e, g in spatial[k + 1 :] if e == d] + [g for e, g in below if e == d]
                 off[d] += i * int(np.prod(inner, dtype=np.int64))
             offsets.append(off)
-        self.pe = offsets
-        self.P = len(offsets)
+        self.pe_offsets = offsets
+        self.n_pes = len(offsets)
         self.ext = [mapping.extents(lv) for lv in range(self.nlev)]
         shapes = {
             "weights": wg.shape,
@@ -79,7 +85,7 @@ class _Run:
         }
         self.buf, self.held = {}, {}
         for lv, level in enumerate(arch.levels):
-            inst = self.P if arch.per_pe(lv) else 1
+            inst = self.n_pes if arch.per_pe(lv) else 1
             for op in level.holds:
                 self.buf[lv, op] = np.full((inst, *shapes[op]), np.nan)
                 self.held[lv, op] = [None] * inst
@@ -87,14 +93,14 @@ class _Run:
         self.buf[0, "inputs"][0] = xg
         self.buf[0, "outputs"][0] = 0.0  # the outermost level's psums start at zero
         self.touched = np.zeros(shapes["outputs"], dtype=bool)
-        self.c = Counts(0, 0, self.P)
+        self.counts = Counts(0, 0, self.n_pes)
 
     def count(self, table, key, n):
         if n:
             table[key] = table.get(key, 0) + int(n)
 
     def instances(self, lv):
-        return range(self.P) if self.arch.per_pe(lv) else range(1)
+        return range(self.n_pes) if self.arch.per_pe(lv) else range(1)
 
     def needed(self, lv, op, idx):
         """Coordinates (per instance) of the words level ``lv`` must hold at loop indices ``idx``."""
@@ -104,14 +110,14 @@ class _Run:
                 lo[d] += i * stride
         out = []
         for inst in self.instances(lv):
-            here = {d: lo[d] + (self.pe[inst][d] if self.arch.per_pe(lv) else 0) for d in DIMS}
-            out.append(_coords(op, here, self.ext[lv], self.p.U))
+            here = {d: lo[d] + (self.pe_offsets[inst][d] if self.arch.per_pe(lv) else 0) for d in DIMS}
+            out.append(_coords(op, here, self.ext[lv], self.prob.U))
         return out
 
     def groups_under(self, lv, parent):
         """Pairs (parent instance, child instances it serves)."""
         if self.arch.per_pe(lv) and not self.arch.per_pe(parent):
-            return [(0, list(range(self.P)))]
+            return [(0, list(range(self.n_pes)))]
         return [(i, [i]) for i in self.instances(lv)]
 
     def crosses(self, lv, parent):
@@ -129,11 +135,11 @@ class _Run:
                 ix = np.ix_(*held[k])
                 total[ix] += child[k][ix]
                 mask[ix] = True
-                self.count(self.c.reads, (self.names[lv], "outputs"), child[k][ix].size)
+                self.count(self.counts.reads, (self.names[lv], "outputs"), child[k][ix].size)
                 if self.crosses(lv, parent):
-                    self.count(self.c.noc, "outputs", child[k][ix].size)
+                    self.count(self.counts.noc, "outputs", child[k][ix].size)
             dest[q][mask] = total[mask]
-            self.count(self.c.writes, (self.names[parent], "outputs"), mask.sum())
+            self.count(self.counts.writes, (self.names[parent], "outputs"), mask.sum())
         child[:] = np.nan
         self.held[lv, "outputs"] = [None] * len(held)
 
@@ -155,7 +161,7 @@ class _Run:
             read = np.logical_or.reduce([new_tiles[k] for k in kids]) & ~held
             if np.isnan(src[q][read]).any():
                 raise RuntimeError(f"{self.names[parent]} does not hold the {op} {self.names[lv]} needs")
-            self.count(self.c.reads, (self.names[parent], op), read.sum())
+            self.count(self.counts.reads, (self.names[parent], op), read.sum())
             for k in kids:  # keep what is still needed, copy only the missing words
                 keep, missing = new_tiles[k] & old_tiles[k], new_tiles[k] & ~old_tiles[k]
                 now = np.full(src.shape[1:], np.nan)
@@ -163,9 +169,9 @@ class _Run:
                 now[missing & held] = before[missing & held]  # passed on from another instance
                 now[missing & ~held] = src[q][missing & ~held]  # read from the parent (multicast)
                 child[k] = now
-                self.count(self.c.writes, (self.names[lv], op), missing.sum())
+                self.count(self.counts.writes, (self.names[lv], op), missing.sum())
                 if self.crosses(lv, parent):
-                    self.count(self.c.noc, op, missing.sum())
+                    self.count(self.counts.noc, op, missing.sum())
         self.held[lv, op] = want
 
     @staticmethod
@@ -192,7 +198,7 @@ class _Run:
                 raise RuntimeError(f"level {self.names[lv]}: a psum tile is partly visited")
             if np.isnan(src[q][mask]).any():
                 raise RuntimeError(f"{self.names[parent]} does not hold the outputs {self.names[lv]} needs")
-            self.count(self.c.reads, (self.names[parent], "outputs"), mask.sum())
+            self.count(self.counts.reads, (self.names[parent], "outputs"), mask.sum())
             left = mask.copy()  # each revisited psum goes to the first PE that needs it
             for k in kids:
                 ix = np.ix_(*want[k])
@@ -201,9 +207,9 @@ class _Run:
                 child[k][ix] = 0.0
                 child[k][give] = src[q][give]
                 left &= ~give
-                self.count(self.c.writes, (self.names[lv], "outputs"), give.sum())
+                self.count(self.counts.writes, (self.names[lv], "outputs"), give.sum())
             if self.crosses(lv, parent):
-                self.count(self.c.noc, "outputs", mask.sum())
+                self.count(self.counts.noc, "outputs", mask.sum())
         self.held[lv, "outputs"] = want
 
     def mac(self, idx):
@@ -211,28 +217,28 @@ class _Run:
         base = dict.fromkeys(DIMS, 0)
         for (_, d, _, stride), i in zip(self.loops, idx, strict=True):
             base[d] += i * stride
-        at = {d: np.array([base[d] + off[d] for off in self.pe]) for d in DIMS}
-        U = self.p.U
+        at = {d: np.array([base[d] + off[d] for off in self.pe_offsets]) for d in DIMS}
+        U = self.prob.U
         where = {
             "weights": (at["M"], at["C"], at["R"], at["S"]),
             "inputs": (at["N"], at["C"], U * at["E"] + at["R"], U * at["F"] + at["S"]),
             "outputs": (at["N"], at["M"], at["E"], at["F"]),
         }
         vals = {}
-        pes = np.arange(self.P)
+        pes = np.arange(self.n_pes)
         for op in ("weights", "inputs", "outputs"):
             lv = self.arch.innermost(op)
             if self.arch.per_pe(lv):
                 sel = (pes, *where[op])
-                n = self.P
+                n = self.n_pes
             else:
-                sel = (np.zeros(self.P, dtype=int), *where[op])
+                sel = (np.zeros(self.n_pes, dtype=int), *where[op])
                 n = len(set(zip(*[a.tolist() for a in where[op]], strict=True)))
-                self.count(self.c.noc, op, self.P)
+                self.count(self.counts.noc, op, self.n_pes)
             vals[op] = (lv, sel)
-            self.count(self.c.reads, (self.names[lv], op), n)
+            self.count(self.counts.reads, (self.names[lv], op), n)
             if op == "outputs":
-                self.count(self.c.writes, (self.names[lv], op), n)
+                self.count(self.counts.writes, (self.names[lv], op), n)
         w = self.buf[vals["weights"][0], "weights"][vals["weights"][1]]
         x = self.buf[vals["inputs"][0], "inputs"][vals["inputs"][1]]
         lv, sel = vals["outputs"]
@@ -266,13 +272,13 @@ class _Run:
                     if (lv, op) in changed:
                         self.fill(lv, op, changed[lv, op])
             self.mac(idx)
-            self.c.macs += self.P
-            self.c.steps += 1
+            self.counts.macs += self.n_pes
+            self.counts.steps += 1
             prev = idx
         for lv in range(self.nlev - 1, 0, -1):
             if "outputs" in arch.levels[lv].holds:
                 self.write_back(lv)
-        return self.buf[0, "outputs"][0], self.c
+        return self.buf[0, "outputs"][0], self.counts
 
 
 def simulate(mapping: Mapping, layer: ConvShape, arch: Architecture, x=None, w=None, seed: int = 0):

@@ -2,11 +2,12 @@
 
 SCALE-Sim (Samajdar et al., "SCALE-Sim: Systolic CNN Accelerator Simulator", arXiv:1811.02883,
 2018; v2 and v3 at github.com/scalesim-project) views a conv layer as a GEMM: the im2col'ed
-ifmap (P x K) times the filters (K x M) gives the ofmap (P x M), with
+ifmap (pixels x window) times the filters (window x filters) gives the ofmap (pixels x filters).
+In the lecture's names (SCALE-Sim's paper calls them P, K and M; P is the padding here):
 
-- P = N E F ofmap pixels (SCALE-Sim has no batch: N = 1),
-- K = R S C the window size (one filter's weights),
-- M filters.
+- pixels = N E F ofmap pixels (SCALE-Sim has no batch: N = 1),
+- window = C R S, the window size (one filter's weights; C / groups per group),
+- filters = M (M / groups per group).
 
 A rows x cols array of PEs holds two of the three GEMM dimensions in space and runs the third in
 time. The dataflow decides which (SCALE-Sim's Sr, Sc and T):
@@ -14,9 +15,9 @@ time. The dataflow decides which (SCALE-Sim's Sr, Sc and T):
 ========  ===================  ===================  ============
 dataflow  Sr (array rows)      Sc (array columns)   T (in time)
 ========  ===================  ===================  ============
-``os``    P ofmap pixels       M filters            K window
-``ws``    K window             M filters            P pixels
-``is``    K window             P pixels             M filters
+``os``    N E F pixels         M filters            C R S window
+``ws``    C R S window         M filters            N E F pixels
+``is``    C R S window         N E F pixels         M filters
 ========  ===================  ===================  ============
 
 Output stationary keeps one partial sum per PE; weight stationary one weight; input stationary
@@ -36,8 +37,8 @@ from dataclasses import asdict, dataclass
 from .._checks import as_int, as_pair, check_instance
 from ..counting import ConvShape, conv_output_size
 
-DATAFLOWS = ("os", "ws", "is")
-_NAMES = {"os": "output stationary", "ws": "weight stationary", "is": "input stationary"}
+#: The systolic dataflows, {name: title}: the one list the CLI and the explorers offer.
+DATAFLOWS = {"os": "output stationary", "ws": "weight stationary", "is": "input stationary"}
 
 
 @dataclass(frozen=True)
@@ -58,12 +59,15 @@ class SystolicResult:
         ceil(Sr / rows) and ceil(Sc / cols).
     cycles_per_fold : int
         Fill, stream and drain of one fold.
-    compute_cycles : int
-        SCALE-Sim's "Total Cycles": groups x folds x cycles_per_fold - 1.
+    cycles : int
+        Cycles the array is busy, a count: groups x folds x cycles_per_fold.
+    last_cycle_index : int
+        SCALE-Sim's "Total Cycles", the 0-based index of the last busy cycle: ``cycles - 1``.
+        Kept under this name so the SCALE-Sim cross-check compares like with like.
     macs : int
         Multiply-accumulates, groups x Sr x Sc x T.
     utilization : float
-        Fraction (0..1] of the PE-cycles that do a MAC.
+        Fraction (0..1] of the PE-cycles that do a MAC: macs / (rows x cols x cycles).
     mapping_efficiency : float
         Fraction (0..1] of the PEs mapped, averaged over the folds (SCALE-Sim's definition).
     sram_reads : dict
@@ -82,7 +86,8 @@ class SystolicResult:
     row_folds: int
     col_folds: int
     cycles_per_fold: int
-    compute_cycles: int
+    cycles: int
+    last_cycle_index: int
     macs: int
     utilization: float
     mapping_efficiency: float
@@ -100,13 +105,14 @@ class SystolicResult:
 
     def __str__(self) -> str:
         lines = [
-            f"{_NAMES[self.dataflow]} on a {self.rows} x {self.cols} array",
+            f"{DATAFLOWS[self.dataflow]} on a {self.rows} x {self.cols} array",
             f"  GEMM on the array      Sr={self.Sr} (rows) x Sc={self.Sc} (cols), T={self.T} in time"
             + (f", {self.groups} groups" if self.groups > 1 else ""),
             f"  folds                  {self.row_folds} x {self.col_folds} = {self.folds}"
             f" of {self.cycles_per_fold} cycles",
             f"  MACs                   {self.macs:,}",
-            f"  compute cycles         {self.compute_cycles:,}",
+            f"  cycles                 {self.cycles:,}"
+            f" (SCALE-Sim's last cycle index {self.last_cycle_index:,})",
             f"  utilization            {self.utilization:.2%}",
             f"  mapping efficiency     {self.mapping_efficiency:.2%}",
             f"  SRAM reads   ifmap     {self.sram_reads['ifmap']:,}",
@@ -116,23 +122,32 @@ class SystolicResult:
         return "\n".join(lines)
 
 
+#: Where each dataflow puts the GEMM's dimensions: (array rows, array columns, time).
+_PLACES = {
+    "os": ("pixels", "filters", "window"),
+    "ws": ("window", "filters", "pixels"),
+    "is": ("window", "pixels", "filters"),
+}
+
+
 def _check_dataflow(dataflow) -> str:
     if dataflow not in DATAFLOWS:
         raise ValueError(f"dataflow must be one of {', '.join(DATAFLOWS)}; got {dataflow!r}")
     return dataflow
 
 
-def gemm(P, K, M, array, dataflow, *, groups=1) -> SystolicResult:
-    """Cycles, utilization and SRAM traffic of a (P x K) @ (K x M) GEMM on a systolic array.
+def gemm(pixels, window, filters, array, dataflow, *, groups=1) -> SystolicResult:
+    """Cycles, utilization and SRAM traffic of a (pixels x window) @ (window x filters) GEMM on
+    a systolic array (SCALE-Sim's P x K times K x M).
 
     Parameters
     ----------
-    P : int
+    pixels : int
         Rows of the ifmap matrix: ofmap pixels, N E F.
-    K : int
-        The shared dimension: the window size, R S C (per group).
-    M : int
-        Columns of the filter matrix: filters (per group).
+    window : int
+        The shared dimension: the window size, C R S (per group).
+    filters : int
+        Columns of the filter matrix: filters, M (per group).
     array : int or (int, int)
         (rows, cols) of PEs; an int means a square array.
     dataflow : {"os", "ws", "is"}
@@ -157,13 +172,14 @@ def gemm(P, K, M, array, dataflow, *, groups=1) -> SystolicResult:
       the T streamed vectors enter with r - 1 cycles of skew and the last partial sum needs
       c - 1 more cycles to leave the array: 2r + c + T - 2 cycles.
 
-    *Compute cycles.* SCALE-Sim numbers cycles from 0 and reports the number of the last one
-    ("Total Cycles" in its COMPUTE_REPORT, stall-free): folds x cycles per fold - 1 (times
-    ``groups``). ``compute_cycles`` is that number, so it equals SCALE-Sim's exactly.
+    *Cycles.* ``cycles`` counts the cycles the array is busy: groups x folds x cycles per fold.
+    SCALE-Sim numbers cycles from 0 and reports the number of the last one ("Total Cycles" in
+    its COMPUTE_REPORT, stall-free), one less; ``last_cycle_index`` is that figure, so it
+    equals SCALE-Sim's exactly.
 
-    *Utilization* = MACs / (r c (compute_cycles + 1)): the fraction of PE-cycles, over all the
-    cycles the array is busy, that do a MAC. (SCALE-Sim's "Overall Util" divides by
-    compute_cycles instead, which is 1 cycle short and exceeds 100 % on a 1 x 1 array.)
+    *Utilization* = MACs / (r c cycles): the fraction of PE-cycles, over all the cycles the
+    array is busy, that do a MAC. (SCALE-Sim's "Overall Util" divides by its last cycle index
+    instead, which is 1 cycle short and exceeds 100 % on a 1 x 1 array.)
 
     *Mapping efficiency*: the fraction of the r c PEs a fold maps, averaged over the folds. The
     folds together map each of the Sr Sc (row, column) pairs once, so the average is
@@ -171,27 +187,32 @@ def gemm(P, K, M, array, dataflow, *, groups=1) -> SystolicResult:
 
     *SRAM traffic.* Each operand matrix is streamed once per fold of the GEMM dimension it does
     not contain; when that dimension is the one in time, the operand is used where it sits and
-    read once. The ifmap (P x K) is read once per fold of M, the filters (K x M) once per fold
-    of P, and the ofmap (P x M) is written once per fold of K (partial sums, when K is folded
-    over the rows). For ``os``, SCALE-Sim adds (r + c) to its ofmap write count on every fold,
-    a bookkeeping quirk of its code that is not a data transfer; it is not counted here.
+    read once. The ifmap (pixels x window) is read once per fold of the filters, the filters
+    (window x filters) once per fold of the pixels, and the ofmap (pixels x filters) is written
+    once per fold of the window (partial sums, when the window is folded over the rows). For
+    ``os``, SCALE-Sim adds (r + c) to its ofmap write count on every fold, a bookkeeping quirk
+    of its code that is not a data transfer; it is not counted here.
 
     Examples
     --------
-    A 3 x 3 conv with C = 2 on a 5 x 5 input (P = 9, K = 18) and M = 3 filters, on 4 x 4 PEs:
+    A 3 x 3 conv with C = 2 on a 5 x 5 input (9 pixels, a window of 18) and M = 3 filters, on
+    4 x 4 PEs:
 
     >>> r = gemm(9, 18, 3, (4, 4), "os")
-    >>> (r.row_folds, r.col_folds, r.cycles_per_fold, r.compute_cycles)
-    (3, 1, 24, 71)
+    >>> (r.row_folds, r.col_folds, r.cycles_per_fold, r.cycles, r.last_cycle_index)
+    (3, 1, 24, 72, 71)
     >>> r.macs, f"{r.utilization:.4f}", r.mapping_efficiency
     (486, '0.4219', 0.5625)
     """
-    P, K, M = as_int(P, "P", 1), as_int(K, "K", 1), as_int(M, "M", 1)
+    pixels, window = as_int(pixels, "pixels", 1), as_int(window, "window", 1)
+    filters = as_int(filters, "filters", 1)
     rows, cols = as_pair(array, "array", 1)
     dataflow = _check_dataflow(dataflow)
     groups = as_int(groups, "groups", 1)
 
-    Sr, Sc, T = {"os": (P, M, K), "ws": (K, M, P), "is": (K, P, M)}[dataflow]
+    size = {"pixels": pixels, "window": window, "filters": filters}
+    on_rows, on_cols, in_time = _PLACES[dataflow]
+    Sr, Sc, T = size[on_rows], size[on_cols], size[in_time]
     row_folds, col_folds = math.ceil(Sr / rows), math.ceil(Sc / cols)
     folds = row_folds * col_folds
     if dataflow == "os":
@@ -199,12 +220,10 @@ def gemm(P, K, M, array, dataflow, *, groups=1) -> SystolicResult:
     else:
         cycles_per_fold = 2 * rows + cols + T - 2
     busy_cycles = groups * folds * cycles_per_fold
-    macs = groups * P * K * M
+    macs = groups * pixels * window * filters
 
     # folds of each GEMM dimension; the one in time is not folded
-    dim_folds = dict.fromkeys("PKM", 1)
-    spatial = {"os": ("P", "M"), "ws": ("K", "M"), "is": ("K", "P")}[dataflow]
-    dim_folds[spatial[0]], dim_folds[spatial[1]] = row_folds, col_folds
+    dim_folds = {on_rows: row_folds, on_cols: col_folds, in_time: 1}
     return SystolicResult(
         dataflow=dataflow,
         rows=rows,
@@ -216,23 +235,24 @@ def gemm(P, K, M, array, dataflow, *, groups=1) -> SystolicResult:
         row_folds=row_folds,
         col_folds=col_folds,
         cycles_per_fold=cycles_per_fold,
-        compute_cycles=busy_cycles - 1,
+        cycles=busy_cycles,
+        last_cycle_index=busy_cycles - 1,
         macs=macs,
         utilization=macs / (rows * cols * busy_cycles),
         mapping_efficiency=(Sr * Sc) / (folds * rows * cols),
         sram_reads={
-            "ifmap": groups * P * K * dim_folds["M"],
-            "filter": groups * K * M * dim_folds["P"],
+            "ifmap": groups * pixels * window * dim_folds["filters"],
+            "filter": groups * window * filters * dim_folds["pixels"],
         },
-        sram_writes={"ofmap": groups * P * M * dim_folds["K"]},
+        sram_writes={"ofmap": groups * pixels * filters * dim_folds["window"]},
     )
 
 
 def layer(shape: ConvShape, array, dataflow) -> SystolicResult:
-    """A CONV or FC layer (``ConvShape``) on a systolic array: ``gemm`` with P, K, M of the layer.
+    """A CONV or FC layer (``ConvShape``) on a systolic array: ``gemm`` of the layer's GEMM.
 
-    P = N E F (a batch is one taller GEMM), K = R S C / groups, M / groups filters per group;
-    padding is the layer's own (E and F are ``shape.E``, ``shape.F``).
+    pixels = N E F (a batch is one taller GEMM), window = R S C / groups, filters = M / groups
+    per group; padding is the layer's own (E and F are ``shape.E``, ``shape.F``).
 
     Examples
     --------
@@ -282,7 +302,7 @@ def topology_layer(ifmap, filters, stride, array, dataflow) -> SystolicResult:
 
     Examples
     --------
-    >>> topology_layer((5, 5, 2), (3, 3, 3), 1, (4, 4), "ws").compute_cycles
+    >>> topology_layer((5, 5, 2), (3, 3, 3), 1, (4, 4), "ws").last_cycle_index
     94
     """
     H, W, C = _triple(ifmap, "ifmap", "(H, W, C)")

@@ -11,7 +11,7 @@ from cnnlib.hardware.roofline import (
     EYERISS,
     TPU_V1,
     Machine,
-    compulsory_bytes,
+    compulsory_bytes_unpadded,
     intensity,
     layer_point,
     measure_machine,
@@ -33,10 +33,10 @@ def test_eyeriss_numbers():
     assert EYERISS.ridge == pytest.approx(140)
 
 
-def test_compulsory_bytes_by_hand():
+def test_compulsory_bytes_unpadded_by_hand():
     shape = ConvShape(N=2, C=3, H=8, W=8, M=4, R=3, S=3, P=1)
     words = 4 * 3 * 3 * 3 + 2 * 3 * 8 * 8 + 2 * 4 * 8 * 8
-    assert compulsory_bytes(shape, 2) == 2 * words
+    assert compulsory_bytes_unpadded(shape, 2) == 2 * words
     assert intensity(shape, 2) == pytest.approx(2 * shape.macs / (2 * words))
 
 

@@ -24,7 +24,7 @@ def test_output_stationary_by_hand():
     # pixels on the 4 rows (3 folds: 4 + 4 + 1), filters on the 4 columns (1 fold), K in time
     assert (r.Sr, r.Sc, r.T, r.row_folds, r.col_folds) == (9, 3, 18, 3, 1)
     assert r.cycles_per_fold == 18 + 4 + 4 - 2
-    assert r.compute_cycles == 3 * 24 - 1
+    assert (r.cycles, r.last_cycle_index) == (3 * 24, 3 * 24 - 1)
     assert r.macs == 9 * 18 * 3
     assert r.utilization == pytest.approx(486 / (16 * 72))
     assert r.mapping_efficiency == pytest.approx((4 * 3 + 4 * 3 + 1 * 3) / 3 / 16)
@@ -38,14 +38,14 @@ def test_weight_and_input_stationary_by_hand():
     # window on the rows (18 -> 5 folds), filters on the columns (1 fold), 9 pixels in time
     assert (ws.Sr, ws.Sc, ws.T, ws.row_folds, ws.col_folds) == (18, 3, 9, 5, 1)
     assert ws.cycles_per_fold == 2 * 4 + 4 + 9 - 2
-    assert ws.compute_cycles == 5 * 19 - 1
+    assert ws.cycles == 5 * 19
     # each weight read once; partial sums written once per fold of K
     assert ws.sram_reads == {"ifmap": 9 * 18, "filter": 18 * 3}
     assert ws.sram_writes == {"ofmap": 5 * 9 * 3}
     is_ = topology_layer(**SMALL, dataflow="is")
     # window on the rows (5 folds), pixels on the columns (9 -> 3 folds), 3 filters in time
     assert (is_.Sr, is_.Sc, is_.T, is_.folds) == (18, 9, 3, 15)
-    assert is_.compute_cycles == 15 * (2 * 4 + 4 + 3 - 2) - 1
+    assert is_.cycles == 15 * (2 * 4 + 4 + 3 - 2)
     assert is_.mapping_efficiency == pytest.approx(18 * 9 / (15 * 16))
     assert is_.sram_reads == {"ifmap": 18 * 9, "filter": 3 * 18 * 3}
     assert is_.sram_writes == {"ofmap": 5 * 9 * 3}
@@ -74,7 +74,7 @@ def _scalesim_ofmap_writes(r):
 @pytest.mark.parametrize("ifmap, filters, U, array, df, cycles, mapping, ifr, fr, ow", SCALESIM_3_0_0)
 def test_matches_recorded_scalesim_runs(ifmap, filters, U, array, df, cycles, mapping, ifr, fr, ow):
     r = topology_layer(ifmap, filters, U, array, df)
-    assert r.compute_cycles == cycles
+    assert r.last_cycle_index == cycles
     assert 100 * r.mapping_efficiency == pytest.approx(mapping)
     assert (r.sram_reads["ifmap"], r.sram_reads["filter"], _scalesim_ofmap_writes(r)) == (ifr, fr, ow)
 
@@ -127,10 +127,10 @@ def test_cross_check_with_scalesim():
             ours = topology_layer(ifmap, filters, U, array, df)
             sim = _run_scalesim(ifmap, filters, U, array, df)
             assert sim.stall_cycles == 0
-            assert ours.compute_cycles == sim.total_cycles, (ifmap, filters, U, array, df)
+            assert ours.last_cycle_index == sim.total_cycles, (ifmap, filters, U, array, df)
             assert 100 * ours.mapping_efficiency == pytest.approx(sim.mapping_eff)
             # SCALE-Sim's overall utilization divides by its Total Cycles, one short of the busy cycles
-            scale = (ours.compute_cycles + 1) / ours.compute_cycles
+            scale = ours.cycles / ours.last_cycle_index
             assert 100 * ours.utilization * scale == pytest.approx(sim.overall_util)
             assert ours.sram_reads == {"ifmap": sim.ifmap_sram_reads, "filter": sim.filter_sram_reads}
             assert _scalesim_ofmap_writes(ours) == sim.ofmap_sram_writes
@@ -149,7 +149,7 @@ def test_batch_is_a_taller_gemm_and_groups_run_one_after_another():
     assert layer(four, 4, "os").Sr == 4 * layer(one, 4, "os").Sr
     grouped = layer(ConvShape(N=1, C=8, H=6, W=6, M=4, R=3, S=3, groups=2), (4, 4), "ws")
     half = gemm(16, 3 * 3 * 4, 2, (4, 4), "ws")
-    assert grouped.compute_cycles + 1 == 2 * (half.compute_cycles + 1)
+    assert grouped.cycles == 2 * half.cycles
     assert grouped.macs == 2 * half.macs
     assert grouped.sram_reads == {k: 2 * v for k, v in half.sram_reads.items()}
     assert grouped.mapping_efficiency == half.mapping_efficiency
@@ -164,10 +164,10 @@ def test_fc_layer_uses_one_row_of_an_output_stationary_array():
 @st.composite
 def gemms(draw):
     return dict(
-        P=draw(st.integers(1, 300)),
-        K=draw(st.integers(1, 300)),
-        M=draw(st.integers(1, 300)),
-        dataflow=draw(st.sampled_from(systolic.DATAFLOWS)),
+        pixels=draw(st.integers(1, 300)),
+        window=draw(st.integers(1, 300)),
+        filters=draw(st.integers(1, 300)),
+        dataflow=draw(st.sampled_from(tuple(systolic.DATAFLOWS))),
     )
 
 
@@ -182,12 +182,14 @@ def test_properties(g, array):
     assert 0 < r.utilization <= 1
     assert 0 < r.mapping_efficiency <= 1
     assert r.utilization <= r.mapping_efficiency  # a mapped PE still idles during fill and drain
-    assert r.compute_cycles + 1 >= r.macs / (rows * cols)
-    assert r.macs == g["P"] * g["K"] * g["M"]
+    assert r.cycles >= r.macs / (rows * cols)
+    assert r.last_cycle_index == r.cycles - 1
+    assert r.utilization == pytest.approx(r.macs / (rows * cols * r.cycles))
+    assert r.macs == g["pixels"] * g["window"] * g["filters"]
     # every operand is read, and every output written, at least once
-    assert r.sram_reads["ifmap"] >= g["P"] * g["K"]
-    assert r.sram_reads["filter"] >= g["K"] * g["M"]
-    assert r.sram_writes["ofmap"] >= g["P"] * g["M"]
+    assert r.sram_reads["ifmap"] >= g["pixels"] * g["window"]
+    assert r.sram_reads["filter"] >= g["window"] * g["filters"]
+    assert r.sram_writes["ofmap"] >= g["pixels"] * g["filters"]
 
 
 @settings(max_examples=200, deadline=None)
@@ -213,7 +215,7 @@ def test_bad_input_names_the_argument():
         gemm(4, 4, 4, 4, "rs")
     with pytest.raises(ValueError, match="array must be >= 1"):
         gemm(4, 4, 4, (0, 4), "os")
-    with pytest.raises(TypeError, match="P must be an int"):
+    with pytest.raises(TypeError, match="pixels must be an int"):
         gemm(4.0, 4, 4, 4, "os")
     with pytest.raises(ValueError, match=r"ifmap must be three ints \(H, W, C\)"):
         topology_layer((5, 5), (3, 3, 1), 1, 4, "os")
@@ -245,8 +247,9 @@ def test_cli_json():
     )
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
-    assert out["compute_cycles"] == 94
-    assert out["utilization"] == pytest.approx(486 / (16 * 95))
+    # self-consistent: utilization divides by the cycle count, SCALE-Sim's figure is one less
+    assert (out["cycles"], out["last_cycle_index"]) == (95, 94)
+    assert out["utilization"] == pytest.approx(out["macs"] / (16 * out["cycles"])) == pytest.approx(486 / (16 * 95))
     assert out["mapping_efficiency"] == pytest.approx(0.675)
     assert out["sram_reads"] == {"ifmap": 162, "filter": 54}
     assert out["sram_writes"] == {"ofmap": 135}
@@ -256,7 +259,7 @@ def test_cli_table():
     res = cli("--ifmap", "5,5,2", "--filter", "3,3,3", "--array", "4,4", "--dataflow", "os")
     assert res.returncode == 0, res.stderr
     assert "output stationary on a 4 x 4 array" in res.stdout
-    assert "compute cycles         71" in res.stdout
+    assert "cycles                 72 (SCALE-Sim's last cycle index 71)" in res.stdout
     assert "utilization            42.19%" in res.stdout
 
 
