@@ -58,7 +58,7 @@ CLOCK = time.process_time if ARGS.clock == "cpu" else time.perf_counter
 import numpy as np  # noqa: E402
 
 from cnnlib import counting, models, nn  # noqa: E402
-from cnnlib.layers import conv, conv2d  # noqa: E402
+from cnnlib.layers import conv2d, conv_fast  # noqa: E402
 
 try:
     import torch
@@ -121,7 +121,8 @@ def time_layer(s, w, rng, repeat):
 
     fns = {"conv2d": lambda: conv2d(x, w, **kw), "gemm": gemm}
     if method(s) == "winograd":
-        fns["im2col"] = lambda: conv._conv2d_im2col(x, w, (s.U, s.U), (s.P, s.P), (1, 1), s.groups, s.E, s.F)
+        fns["im2col"] = lambda: conv_fast.conv2d_im2col_blocked(
+            x, w, (s.U, s.U), (s.P, s.P), (1, 1), s.groups, s.E, s.F)
     if torch is not None:
         xt, wt = torch.from_numpy(x), torch.from_numpy(w)
 
@@ -139,7 +140,7 @@ def time_layer(s, w, rng, repeat):
 
 def method(s):
     """The method conv2d picks for this layer shape (see conv2d's Notes)."""
-    return conv._method((s.M, s.C // s.groups, s.R, s.S), (s.U, s.U), (1, 1), s.groups, s.E, s.F)
+    return conv_fast.method((s.M, s.C // s.groups, s.R, s.S), (s.U, s.U), (1, 1), s.groups, s.E, s.F)
 
 
 def geomean(values):

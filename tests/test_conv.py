@@ -1,3 +1,5 @@
+from functools import partial
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -5,22 +7,33 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy import signal
 
-from cnnlib.layers import conv, conv2d, conv2d_naive
+from cnnlib.layers import conv2d, conv2d_naive, conv_fast
 
-# conv2d picks a method by shape (conv._method) and cuts the layer into blocks by shape
-# (conv._blocks). Small test shapes take the default path (im2col with whole rows at stride 1,
-# plain im2col otherwise; the whole batch in one block); these settings force the others.
+# conv2d(fast=False) is the readable im2col + GEMM; conv2d(fast=True) picks a method by shape
+# (conv_fast.method) and cuts the layer into blocks by shape (conv_fast._blocks). Small test
+# shapes take the default fast path (im2col with whole rows at stride 1, plain im2col
+# otherwise; the whole batch in one block); these settings force the others.
 WINOGRAD = {"_WINOGRAD_MIN_CHANNELS": 1, "_WINOGRAD_MIN_OUTPUTS": 1}
-PATHS = {
-    "default": {},
-    "one output row per block": {"_BUFFER_BYTES": 1},
-    "a few rows or samples per block": {"_BUFFER_BYTES": 700},
-    "plain im2col": {"_FULL_ROWS_MAX_FILTERS": 0},
-    "plain im2col, one output row per block": {"_FULL_ROWS_MAX_FILTERS": 0, "_BUFFER_BYTES": 1},
-    "winograd where it applies": WINOGRAD,
-    "winograd, one tile row per block": {**WINOGRAD, "_BUFFER_BYTES": 1},
-    "winograd, a few tile rows or samples per block": {**WINOGRAD, "_BUFFER_BYTES": 2000},
+PATHS = {  # name: (fast, conv_fast settings forced)
+    "readable im2col (fast=False)": (False, {}),
+    "fast, default": (True, {}),
+    "fast, one output row per block": (True, {"_BUFFER_BYTES": 1}),
+    "fast, a few rows or samples per block": (True, {"_BUFFER_BYTES": 700}),
+    "fast, plain im2col": (True, {"_FULL_ROWS_MAX_FILTERS": 0}),
+    "fast, plain im2col, one output row per block": (True, {"_FULL_ROWS_MAX_FILTERS": 0, "_BUFFER_BYTES": 1}),
+    "fast, winograd where it applies": (True, WINOGRAD),
+    "fast, winograd, one tile row per block": (True, {**WINOGRAD, "_BUFFER_BYTES": 1}),
+    "fast, winograd, a few tile rows or samples per block": (True, {**WINOGRAD, "_BUFFER_BYTES": 2000}),
 }
+
+
+def conv_on_path(path, x, w, b=None, **kw):
+    """conv2d on one of PATHS: the readable im2col, or the fast path with its settings forced."""
+    fast, settings = PATHS[path]
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in settings.items():
+            patch.setattr(conv_fast, name, value)
+        return conv2d(x, w, b, fast=fast, **kw)
 
 
 @st.composite
@@ -100,24 +113,22 @@ def test_fast_naive_and_scipy_agree(case):
 @given(conv_cases(), st.sampled_from(sorted(PATHS)))
 def test_every_path_agrees_with_scipy(case, path):
     x, w, b, stride, padding, dilation, groups = case
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in PATHS[path].items():
-            patch.setattr(conv, name, value)
-        fast = conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    out = conv_on_path(path, x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
     tol = 1e-4 if x.dtype == np.float32 else 1e-10
-    assert_allclose(fast, scipy_conv2d(x, w, b, stride, padding, dilation, groups), rtol=tol, atol=tol)
+    assert out.dtype == x.dtype and out.flags.c_contiguous
+    assert_allclose(out, scipy_conv2d(x, w, b, stride, padding, dilation, groups), rtol=tol, atol=tol)
 
 
 @settings(max_examples=100, deadline=None)
 @given(winograd_cases(), st.sampled_from([p for p in sorted(PATHS) if "winograd" in p]))
 def test_winograd_agrees_with_scipy(case, path):
     x, w, b, stride, padding, dilation, groups = case
+    E, F = (x.shape[2] + 2 * padding[0] - 2, x.shape[3] + 2 * padding[1] - 2)
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in PATHS[path].items():
-            patch.setattr(conv, name, value)
-        E, F = (x.shape[2] + 2 * padding[0] - 2, x.shape[3] + 2 * padding[1] - 2)
-        assert conv._method(w.shape, stride, dilation, groups, E, F) == "winograd"
-        fast = conv2d(x, w, b, padding=padding, groups=groups)
+        for name, value in PATHS[path][1].items():
+            patch.setattr(conv_fast, name, value)
+        assert conv_fast.method(w.shape, stride, dilation, groups, E, F) == "winograd"
+    fast = conv_on_path(path, x, w, b, padding=padding, groups=groups)
     tol = 1e-4 if x.dtype == np.float32 else 1e-10
     assert fast.dtype == x.dtype and fast.flags.c_contiguous
     assert_allclose(fast, scipy_conv2d(x, w, b, stride, padding, dilation, groups), rtol=tol, atol=tol)
@@ -125,7 +136,7 @@ def test_winograd_agrees_with_scipy(case, path):
 
 def test_method_by_shape():
     def method(C, M, R, E, stride=(1, 1), dilation=(1, 1), groups=1):
-        return conv._method((M, C // groups, R, R), stride, dilation, groups, E, E)
+        return conv_fast.method((M, C // groups, R, R), stride, dilation, groups, E, E)
 
     assert method(64, 64, 3, 224) == "im2col"  # VGG-16 conv1_2: too few channels for Winograd
     assert method(128, 128, 3, 112) == method(512, 512, 3, 28) == "winograd"  # conv2_2 ... conv4_3
@@ -142,12 +153,12 @@ def test_method_by_shape():
 
 def test_blocks_by_shape():
     # VGG-16 conv1_2, float32: 576 x 224 values per output row, 8 rows per 4 MiB block
-    assert conv._blocks(1, 224, 576 * 224 * 4)[:2] == [(0, 1, 0, 8), (0, 1, 8, 16)]
-    assert len(conv._blocks(1, 224, 576 * 224 * 4)) == 28
+    assert conv_fast._blocks(1, 224, 576 * 224 * 4)[:2] == [(0, 1, 0, 8), (0, 1, 8, 16)]
+    assert len(conv_fast._blocks(1, 224, 576 * 224 * 4)) == 28
     # LeNet-5 C3 at N = 64: 150 x 10 values per row, 100 rows of E = 10 fit: 69 samples, so one block
-    assert conv._blocks(64, 10, 150 * 10 * 4) == [(0, 64, 0, 10)]
+    assert conv_fast._blocks(64, 10, 150 * 10 * 4) == [(0, 64, 0, 10)]
     # a row larger than the buffer still makes one-row blocks, sample by sample
-    assert conv._blocks(2, 2, 2**30) == [(0, 1, 0, 1), (0, 1, 1, 2), (1, 2, 0, 1), (1, 2, 1, 2)]
+    assert conv_fast._blocks(2, 2, 2**30) == [(0, 1, 0, 1), (0, 1, 1, 2), (1, 2, 0, 1), (1, 2, 1, 2)]
 
 
 def test_lecture_example_shapes():
@@ -187,7 +198,7 @@ X = np.zeros((1, 4, 6, 6))
 Wt = np.zeros((2, 4, 3, 3))
 
 
-@pytest.mark.parametrize("fn", [conv2d, conv2d_naive])
+@pytest.mark.parametrize("fn", [conv2d, partial(conv2d, fast=False), conv2d_naive])
 @pytest.mark.parametrize(
     "args, kwargs, exc, match",
     [
@@ -222,8 +233,8 @@ def test_scratch_buffers_are_per_thread_and_never_returned():
     cases = [(rng.standard_normal((2, 3, 12, 12)), rng.standard_normal((4, 3, 3, 3))),  # im2col
              (rng.standard_normal((1, 128, 30, 30)).astype(np.float32),  # Winograd
               rng.standard_normal((8, 128, 3, 3)).astype(np.float32))]
-    assert [conv._method(w.shape, (1, 1), (1, 1), 1, 10, 10) for _, w in cases[:1]] == ["im2col, whole rows"]
-    assert conv._method(cases[1][1].shape, (1, 1), (1, 1), 1, 28, 28) == "winograd"
+    assert [conv_fast.method(w.shape, (1, 1), (1, 1), 1, 10, 10) for _, w in cases[:1]] == ["im2col, whole rows"]
+    assert conv_fast.method(cases[1][1].shape, (1, 1), (1, 1), 1, 28, 28) == "winograd"
     first = conv2d(*cases[0])
     alone = [first.copy(), conv2d(*cases[1])]  # the second call reuses the first one's scratch
     assert_allclose(first, conv2d_naive(*cases[0]), rtol=1e-10)

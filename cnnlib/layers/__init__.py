@@ -4,7 +4,7 @@ Forward functions take and return arrays; backward functions take the upstream g
 ``dout`` and return the gradients of the inputs and parameters.
 """
 
-from .conv import conv2d, conv2d_backward, conv2d_naive
+from .conv import col2im, conv2d, conv2d_backward, conv2d_naive, im2col
 from .linear import flatten, linear, linear_backward
 from .normalization import (
     batch_norm,
@@ -22,11 +22,13 @@ __all__ = [
     "batch_norm",
     "batch_norm_backward",
     "batch_norm_train",
+    "col2im",
     "conv2d",
     "conv2d_backward",
     "conv2d_naive",
     "flatten",
     "fold_batch_norm",
+    "im2col",
     "linear",
     "linear_backward",
     "local_response_norm",

@@ -1,0 +1,224 @@
+"""The fast path of ``conv2d``: the same im2col + GEMM, organised for the caches, and Winograd.
+
+``cnnlib.layers.conv2d`` checks its arguments and calls :func:`conv2d_fast`; read
+``cnnlib.layers.conv`` first, for what is computed. This module only changes how:
+
+- **blocks**: the column matrix is built a block at a time in a 4 MiB buffer that stays in
+  the cache (a band of output rows of one sample, or several whole samples), never whole;
+- **whole rows**: stride-1 layers with few filters copy whole padded rows (long contiguous
+  runs) and compute junk columns they then drop, since for them the copy costs more than the
+  GEMM;
+- **Winograd F(2x2, 3x3)** on deep 3 x 3 stride-1 layers: 16 GEMMs on transformed tiles, with
+  the transform matrices of ``cnnlib.fastconv`` (2.25 times fewer multiplications);
+- **scratch buffers** kept from call to call, one set per thread.
+
+Why each layer gets its method, and what it costs, is measured in ``benchmarks/README.md``.
+Notation: x (N, C, H, W) checked by ``conv2d``, w (M, C/groups, R, S), output (N, M, E, F),
+stride (Uh, Uw), padding (Ph, Pw), dilation (Dh, Dw) along H and W.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..fastconv import winograd_matrices, winograd_tiles
+from .windows import pad, windows
+
+# Column-buffer size per block: 4 MiB stays in the L3 cache, so the columns are written and
+# read back from cache instead of DRAM.
+_BUFFER_BYTES = 4 * 2**20
+# Layers with few filters per group do little GEMM work per copied value, so the copy decides
+# their speed: below this many, stride-1 layers copy whole padded rows.
+_FULL_ROWS_MAX_FILTERS = 32
+# Winograd pays off when the GEMMs dominate its transforms: deep layers (C/groups >= 128)
+# with enough tiles (E F >= 28 x 28) to keep the n^2 GEMMs wide.
+_WINOGRAD_MIN_CHANNELS = 128
+_WINOGRAD_MIN_OUTPUTS = 28 * 28
+_WINOGRAD_TILE = 2  # F(2x2, 3x3)
+
+
+def method(w_shape, stride, dilation, groups, E, F):
+    """The method conv2d_fast uses for a layer: "winograd", "im2col, whole rows" or "im2col"."""
+    M, Cg, R, S = w_shape
+    if (
+        (R, S) == (3, 3)
+        and stride == (1, 1)
+        and dilation == (1, 1)
+        and Cg >= _WINOGRAD_MIN_CHANNELS
+        and E * F >= _WINOGRAD_MIN_OUTPUTS
+    ):
+        return "winograd"
+    if stride == (1, 1) and M // groups < _FULL_ROWS_MAX_FILTERS:
+        return "im2col, whole rows"
+    return "im2col"
+
+
+def conv2d_fast(x, w, stride, padding, dilation, groups, E, F):
+    """conv2d without bias on arguments ``conv2d`` has checked: (N, M, E, F), C-contiguous."""
+    if method(w.shape, stride, dilation, groups, E, F) == "winograd":
+        return conv2d_winograd_blocked(x, w, padding, groups, E, F)
+    return conv2d_im2col_blocked(x, w, stride, padding, dilation, groups, E, F)
+
+
+class _Scratch(threading.local):
+    """Work buffers kept from one call to the next, one set per thread (see ``_scratch``)."""
+
+    def __init__(self):
+        self.buffers = {}
+
+
+_SCRATCH = _Scratch()
+
+
+def _scratch(name, size, dtype):
+    """A 1-D work buffer of ``size`` elements that later calls reuse (per thread, name and dtype).
+
+    A call needs several MB of scratch (columns, GEMM results, Winograd tiles), like the
+    scratchpad a library such as oneDNN keeps. Allocated afresh each time, it costs page faults
+    whenever the allocator has handed the memory back to the operating system in between. The
+    buffers only grow (a few tens of MB for VGG-16); their contents are garbage, and nothing
+    returned to the caller points into them.
+    """
+    key = (name, np.dtype(dtype))
+    buf = _SCRATCH.buffers.get(key)
+    if buf is None or buf.size < size:
+        buf = _SCRATCH.buffers[key] = np.empty(size, dtype)
+    return buf[:size]
+
+
+def _blocks(N, E, row_bytes):
+    """List the buffer blocks (n0, n1, e0, e1): samples n0:n1, rows e0:e1 of E rows.
+
+    ``row_bytes`` is the buffer one row needs: for im2col an output row's columns,
+    (C/groups) R S F values; for Winograd a row of tiles' transformed patches. Small images are
+    grouped several to a block (LeNet-5's C3 at N = 64: all of them, one GEMM of
+    16 x 150 x 6,400); a large image is cut into bands of rows (VGG-16 conv1_2, float32: 8
+    output rows, 28 GEMMs of 64 x 576 x (8 x 224)), so each block fits in ``_BUFFER_BYTES``.
+    """
+    rows = max(1, _BUFFER_BYTES // row_bytes)  # output rows that fit in the buffer
+    if rows >= E:
+        step = rows // E  # whole samples per block
+        return [(n0, min(N, n0 + step), 0, E) for n0 in range(0, N, step)]
+    return [(n, n + 1, e0, min(E, e0 + rows)) for n in range(N) for e0 in range(0, E, rows)]
+
+
+def _columns(buf, view, n0, n1, c0, c1, e0, e1):
+    """Copy the windows of samples n0:n1, channels c0:c1, output rows e0:e1 into ``buf``.
+
+    Returns the block's im2col matrix, ((c1 - c0) R S) x ((n1 - n0) (e1 - e0) F), contiguous.
+    """
+    src = view[n0:n1, c0:c1, :, :, e0:e1].transpose(1, 2, 3, 0, 4, 5)  # (c, r, s, n, e, f)
+    cols = buf[: src.size].reshape(src.shape)
+    np.copyto(cols, src)
+    return cols.reshape(-1, (n1 - n0) * (e1 - e0) * src.shape[-1])
+
+
+def _full_row_windows(x, padding, R, S, E, dilation):
+    """Like ``windows`` for stride 1, but over whole padded rows: a view (N, C, R, S, E, Wp).
+
+    ``view[n, c, r, s, e, v] = xp[n, c, e + Dh r, v + Dw s]`` read from the flattened padded
+    input, so for fixed (n, c, r, s) the E x Wp values are one contiguous run (the "flat
+    shift" trick). Columns v >= F run into the next row: junk that the caller drops. The
+    buffer has Dw (S - 1) zeros of slack so the last run stays inside it.
+    """
+    (Ph, Pw), (Dh, Dw) = padding, dilation
+    N, C, H, W = x.shape
+    Hp, Wp = H + 2 * Ph, W + 2 * Pw
+    flat = np.zeros(N * C * Hp * Wp + Dw * (S - 1), dtype=x.dtype)
+    flat[: N * C * Hp * Wp].reshape(N, C, Hp, Wp)[:, :, Ph : Ph + H, Pw : Pw + W] = x
+    strides = np.array([C * Hp * Wp, Hp * Wp, Dh * Wp, Dw, Wp, 1]) * x.itemsize
+    return as_strided(flat, (N, C, R, S, E, Wp), tuple(strides), writeable=False)
+
+
+def conv2d_im2col_blocked(x, w, stride, padding, dilation, groups, E, F):
+    """im2col + GEMM, a cache-sized block at a time; arguments already checked."""
+    N = x.shape[0]
+    M, Cg, R, S = w.shape
+    Mg = M // groups
+    if method(w.shape, stride, dilation, groups, E, F) == "im2col, whole rows":
+        view = _full_row_windows(x, padding, R, S, E, dilation)
+    else:
+        view = windows(pad(x, padding), R, S, E, F, stride, dilation)
+    width = view.shape[-1]  # F, or Wp with junk columns
+    wmat = w.reshape(groups, Mg, Cg * R * S)
+    out = np.empty((N, M, E, F), dtype=x.dtype)
+    out3 = out.reshape(N, M, E * F)  # a view: each GEMM writes a slice of it
+    per_row = Cg * R * S * width  # column-matrix elements per output row
+    blocks = _blocks(N, E, per_row * x.itemsize)
+    rows_max = max((n1 - n0) * (e1 - e0) for n0, n1, e0, e1 in blocks)
+    buf = _scratch("columns", rows_max * per_row, x.dtype)
+    direct = width == F and all(n1 - n0 == 1 for n0, n1, _, _ in blocks)  # GEMMs write into out
+    gemm_buf = None if direct else _scratch("gemm", rows_max * Mg * width, x.dtype)  # to rearrange
+    for n0, n1, e0, e1 in blocks:
+        n, rows = n1 - n0, e1 - e0
+        for g in range(groups):
+            cols = _columns(buf, view, n0, n1, g * Cg, (g + 1) * Cg, e0, e1)
+            m0 = g * Mg
+            if n == 1 and width == F:  # the GEMM writes straight into the output
+                np.matmul(wmat[g], cols, out=out3[n0, m0 : m0 + Mg, e0 * F : e1 * F])
+            else:  # columns (n, e, v): move n in front of m and drop any junk columns
+                res = np.matmul(wmat[g], cols, out=gemm_buf[: Mg * cols.shape[1]].reshape(Mg, -1))
+                res = res.reshape(Mg, n, rows, width)[..., :F]
+                out[n0:n1, m0 : m0 + Mg, e0:e1] = res.transpose(1, 0, 2, 3)
+    return out
+
+
+def _flat_transforms(m, r):
+    """``cnnlib.fastconv``'s F(m, r) matrices as 2-D transforms of flattened tiles.
+
+    With row-major flattening, B^T d B is kron(B^T, B^T) @ d.ravel(), and likewise
+    G g G^T and A^T Y A: one matrix product per block instead of two.
+    """
+    AT, G, BT = winograd_matrices(m, r)
+    return np.kron(AT, AT), np.kron(G, G), np.kron(BT, BT)  # (m^2, n^2), (n^2, r^2), (n^2, n^2)
+
+
+_WINOGRAD = _flat_transforms(_WINOGRAD_TILE, 3)
+
+
+def conv2d_winograd_blocked(x, w, padding, groups, E, F):
+    """Winograd F(2x2, 3x3) for a 3 x 3, stride-1, undilated layer; arguments already checked.
+
+    The output is cut into tE x tF tiles of m x m (m = 2); tile (t, u) reads the n x n input
+    patch at (m t, m u) (``cnnlib.fastconv.winograd_tiles``, n = 4). Per block of tile rows and
+    per group:
+
+    1. copy the patches as a (n^2, C/groups, T) array d (T tiles), transform: B^T d B;
+    2. n^2 GEMMs, one per tile position k: (M/groups x C/groups) @ (C/groups x T), with the
+       filters transformed once (G g G^T);
+    3. transform back, A^T Y A: (m^2, M/groups, T), the m x m outputs of each tile.
+    """
+    m = _WINOGRAD_TILE
+    n = m + 2
+    N = x.shape[0]
+    M, Cg, _, _ = w.shape
+    Mg = M // groups
+    dt = x.dtype
+    at, g_, bt = (k.astype(dt) for k in _WINOGRAD)
+    patches, _ = winograd_tiles(x, m, 3, padding)  # (N, C, tE, tF, n, n)
+    tE, tF = patches.shape[2:4]
+    filt_t = (g_ @ w.reshape(M * Cg, 9).T).reshape(n * n, groups, Mg, Cg)  # G g G^T
+    out = np.empty((N, M, m * tE, m * tF), dtype=dt)
+    blocks = _blocks(N, tE, n * n * Cg * tF * x.itemsize)
+    T_max = max((n1 - n0) * (t1 - t0) for n0, n1, t0, t1 in blocks) * tF
+    d_buf = _scratch("patches", n * n * Cg * T_max, dt)
+    v_buf = _scratch("transformed", n * n * Cg * T_max, dt)
+    p_buf = _scratch("products", n * n * Mg * T_max, dt)
+    y_buf = _scratch("tiles", m * m * Mg * T_max, dt)
+    for n0, n1, t0, t1 in blocks:
+        nb, tb = n1 - n0, t1 - t0
+        T = nb * tb * tF
+        for g in range(groups):
+            d = d_buf[: n * n * Cg * T].reshape(n, n, Cg, nb, tb, tF)
+            np.copyto(d, patches[n0:n1, g * Cg : (g + 1) * Cg, t0:t1].transpose(4, 5, 1, 0, 2, 3))
+            data_t = np.matmul(bt, d.reshape(n * n, Cg * T),
+                               out=v_buf[: n * n * Cg * T].reshape(n * n, Cg * T))
+            prod = np.matmul(filt_t[:, g], data_t.reshape(n * n, Cg, T),
+                             out=p_buf[: n * n * Mg * T].reshape(n * n, Mg, T))
+            y = np.matmul(at, prod.reshape(n * n, Mg * T), out=y_buf[: m * m * Mg * T].reshape(m * m, Mg * T))
+            tiles = out[n0:n1, g * Mg : (g + 1) * Mg, m * t0 : m * t1].reshape(nb, Mg, tb, m, tF, m)
+            tiles[...] = y.reshape(m, m, Mg, nb, tb, tF).transpose(3, 2, 4, 0, 5, 1)
+    return out if out.shape[2:] == (E, F) else np.ascontiguousarray(out[:, :, :E, :F])
