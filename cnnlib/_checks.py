@@ -6,6 +6,7 @@ Each helper names the argument, says what was expected and what was given, and r
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -37,6 +38,29 @@ def as_int(value, name: str, minimum: int) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value}")
     return int(value)
+
+
+def as_real(value, name: str, minimum: float, *, strict: bool = False) -> float:
+    """Return ``value`` as a finite float >= ``minimum`` (> ``minimum`` if ``strict``).
+
+    Bools, strings and other non-numbers are refused with ``TypeError``; NaN, infinities and
+    values below the minimum with ``ValueError``.
+
+    Examples
+    --------
+    >>> as_real(2, "alpha", 0)
+    2.0
+    >>> as_real(0, "eps", 0, strict=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: eps must be a finite number > 0; got 0.0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {value!r} of type {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value) or value < minimum or (strict and value == minimum):
+        raise ValueError(f"{name} must be a finite number {'>' if strict else '>='} {minimum}; got {value}")
+    return value
 
 
 def as_pair(value, name: str, minimum: int) -> tuple[int, int]:

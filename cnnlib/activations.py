@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, as_int
+from ._checks import as_float_array, as_int, as_real
 
 
 def sigmoid(x):
@@ -63,25 +63,17 @@ def relu_grad(x):
     return (x > 0).astype(x.dtype)
 
 
-def _check_alpha(alpha) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating, np.integer)):
-        raise TypeError(f"alpha must be a real number; got {alpha!r}")
-    if not np.isfinite(alpha) or alpha < 0:
-        raise ValueError(f"alpha must be a finite number >= 0; got {alpha}")
-    return float(alpha)
-
-
 def leaky_relu(x, alpha=0.1):
     """Leaky ReLU, y = max(alpha x, x) for a small constant 0 <= alpha < 1 (lecture: 0.1)."""
     x = as_float_array(x, "x")
-    alpha = _check_alpha(alpha)
+    alpha = as_real(alpha, "alpha", 0)
     return np.where(x >= 0, x, x * x.dtype.type(alpha))
 
 
 def leaky_relu_grad(x, alpha=0.1):
     """Derivative of leaky ReLU: 1 where x > 0, alpha elsewhere."""
     x = as_float_array(x, "x")
-    alpha = _check_alpha(alpha)
+    alpha = as_real(alpha, "alpha", 0)
     return np.where(x > 0, 1, alpha).astype(x.dtype)
 
 
@@ -92,7 +84,7 @@ def elu(x, alpha=1.0):
     and small negative ones keep full precision.
     """
     x = as_float_array(x, "x")
-    alpha = _check_alpha(alpha)
+    alpha = as_real(alpha, "alpha", 0)
     neg = x.dtype.type(alpha) * np.expm1(np.minimum(x, 0))
     return np.where(x >= 0, x, neg)
 
@@ -100,7 +92,7 @@ def elu(x, alpha=1.0):
 def elu_grad(x, alpha=1.0):
     """Derivative of ELU: 1 for x >= 0, alpha e^x for x < 0."""
     x = as_float_array(x, "x")
-    alpha = _check_alpha(alpha)
+    alpha = as_real(alpha, "alpha", 0)
     return np.where(x >= 0, 1, x.dtype.type(alpha) * np.exp(np.minimum(x, 0))).astype(x.dtype)
 
 

@@ -17,21 +17,12 @@ Bandwidth is in words per cycle per instance (``None``: never the bottleneck).
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 
-from .._checks import as_int
+from .._checks import as_int, as_real
 from .energy import sze_normalized
 
 OPERANDS = ("weights", "inputs", "outputs")
-
-
-def _positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number; got {value!r}")
-    if not value > 0:
-        raise ValueError(f"{name} must be > 0; got {value}")
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -79,9 +70,9 @@ class Level:
                 as_int(words, f"level {self.name} capacity[{op!r}]", 1)
         elif self.capacity is not None:
             as_int(self.capacity, f"level {self.name} capacity", 1)
-        _positive(self.energy, f"level {self.name} energy")
+        as_real(self.energy, f"level {self.name} energy", 0, strict=True)
         if self.bandwidth is not None:
-            _positive(self.bandwidth, f"level {self.name} bandwidth")
+            as_real(self.bandwidth, f"level {self.name} bandwidth", 0, strict=True)
 
     def __hash__(self):  # a dict capacity hashes as its items, so architectures can key a cache
         cap = tuple(sorted(self.capacity.items())) if isinstance(self.capacity, dict) else self.capacity
@@ -159,8 +150,8 @@ class Architecture:
             raise ValueError(
                 f"fanout must index a level (0..{len(levels) - 1}) above the PE array; got {self.fanout}"
             )
-        _positive(self.mac_energy, "mac_energy")
-        _positive(self.noc_energy, "noc_energy")
+        as_real(self.mac_energy, "mac_energy", 0, strict=True)
+        as_real(self.noc_energy, "noc_energy", 0, strict=True)
         as_int(self.word_bits, "word_bits", 1)
         if not isinstance(self.sliding_window, bool):
             raise TypeError(f"sliding_window must be True or False; got {self.sliding_window!r}")

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import as_int, check_instance
+from .._checks import as_int, as_real, check_instance
 from ..counting import ConvShape, conv_layers
 
 
@@ -58,9 +58,7 @@ class Machine:
 
     def __post_init__(self):
         for field in ("peak", "bandwidth"):
-            value = getattr(self, field)
-            if not (isinstance(value, (int, float)) and value > 0):
-                raise ValueError(f"{field} must be a positive number; got {value!r}")
+            as_real(getattr(self, field), field, 0, strict=True)
         as_int(self.word_bytes, "word_bytes", 1)
 
     @property

@@ -15,21 +15,9 @@ its activation:
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from .._checks import as_float_array, as_int, check_ndim
-
-
-def _as_real(value, name, minimum, *, strict=False) -> float:
-    """Return ``value`` as a finite float >= minimum (> minimum if ``strict``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {value!r} of type {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value < minimum or (strict and value == minimum):
-        raise ValueError(f"{name} must be a finite number {'>' if strict else '>='} {minimum}; got {value}")
-    return value
+from .._checks import as_float_array, as_int, as_real, check_ndim
 
 
 def _bn_input(x):
@@ -81,7 +69,7 @@ def batch_norm(x, mean, var, gamma, beta, eps=1e-5):
         _per_channel(v, C, n, x.dtype, shape)
         for v, n in ((mean, "mean"), (var, "var"), (gamma, "gamma"), (beta, "beta"))
     )
-    eps = _as_real(eps, "eps", 0, strict=True)
+    eps = as_real(eps, "eps", 0, strict=True)
     if np.any(var < 0):
         raise ValueError(f"var must be >= 0 in every channel; got minimum {var.min()}")
     return (x - mean) / np.sqrt(var + t(eps)) * gamma + beta
@@ -146,7 +134,7 @@ def batch_norm_backward(dout, x, gamma, eps=1e-5, mean=None, var=None):
     dout = dout.astype(x.dtype, copy=False)
     C, t = x.shape[1], x.dtype.type
     gamma = _per_channel(gamma, C, "gamma", x.dtype, shape)
-    eps = _as_real(eps, "eps", 0, strict=True)
+    eps = as_real(eps, "eps", 0, strict=True)
     training = mean is None and var is None
     if training:
         mean, var = x.mean(axis=axes), x.var(axis=axes)
@@ -198,7 +186,7 @@ def fold_batch_norm(w, b, mean, var, gamma, beta, eps=1e-5):
         _per_channel(v, M, n, w.dtype, shape)
         for v, n in ((mean, "mean"), (var, "var"), (gamma, "gamma"), (beta, "beta"))
     )
-    eps = _as_real(eps, "eps", 0, strict=True)
+    eps = as_real(eps, "eps", 0, strict=True)
     b = np.zeros(M, w.dtype) if b is None else _per_channel(b, M, "b", w.dtype, shape)
     scale = gamma / np.sqrt(var + w.dtype.type(eps))
     return w * scale.reshape((M,) + (1,) * (w.ndim - 1)), (b - mean) * scale + beta
@@ -207,8 +195,8 @@ def fold_batch_norm(w, b, mean, var, gamma, beta, eps=1e-5):
 def _lrn_args(x, size, alpha, beta, k):
     x = as_float_array(x, "x")
     check_ndim(x, 4, "x", "(N, C, H, W)")
-    return (x, as_int(size, "size", 1), _as_real(alpha, "alpha", 0), _as_real(beta, "beta", 0),
-            _as_real(k, "k", 0, strict=True))
+    return (x, as_int(size, "size", 1), as_real(alpha, "alpha", 0), as_real(beta, "beta", 0),
+            as_real(k, "k", 0, strict=True))
 
 
 def _channel_sum(v, before, after):

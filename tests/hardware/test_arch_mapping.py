@@ -54,7 +54,7 @@ def test_bad_levels_are_refused():
         Level("RF", ("weights", "psums"), 8, 1.0)
     with pytest.raises(ValueError, match="one entry per operand"):
         Level("RF", ("weights", "inputs"), {"weights": 8}, 1.0)
-    with pytest.raises(ValueError, match="energy must be > 0"):
+    with pytest.raises(ValueError, match="energy must be a finite number > 0; got 0.0"):
         Level("RF", OPERANDS, 8, 0.0)
     with pytest.raises(ValueError, match="fanout must index a level"):
         Architecture("bad", (Level("DRAM", OPERANDS, None, 200.0),), rows=1, cols=1, fanout=1)

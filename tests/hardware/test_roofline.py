@@ -81,7 +81,7 @@ def test_measure_machine_runs_small():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="bandwidth must be a positive number; got 0"):
+    with pytest.raises(ValueError, match="bandwidth must be a finite number > 0; got 0.0"):
         Machine("x", peak=1e9, bandwidth=0, word_bytes=1, source="")
     with pytest.raises(ValueError, match="word_bytes must be >= 1"):
         Machine("x", peak=1e9, bandwidth=1e9, word_bytes=0, source="")
