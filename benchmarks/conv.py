@@ -22,7 +22,12 @@ layer: idle library threads keep spinning for a while after a call (OpenBLAS's f
 0.1 s, PyTorch's OpenMP threads for a few ms), and without the untimed call each method was
 timed while the previous method's threads still held a core (conv2d always came after torch,
 which slowed VGG-16's 14 x 14 layers by up to half).
-Run with ``make benchmark`` or ``python benchmarks/conv.py [--repeat K] [--threads T]``.
+Environment: measured as a user's machine runs. If ``OPENBLAS_CORETYPE`` or
+``OPENBLAS_L2_SIZE`` is set (some CI machines pin numpy's OpenBLAS to older kernels that way),
+the script re-executes itself without them, for its own process only; every table is headed
+by the OpenBLAS kernel in use (threadpoolctl's ``architecture``) and PyTorch's CPU capability.
+Run with ``make benchmark`` or ``python benchmarks/conv.py [--repeat K] [--threads T]``;
+``--quick`` times one layer per network, a smoke test rather than a measurement.
 """
 
 from __future__ import annotations
@@ -32,6 +37,14 @@ import ctypes
 import os
 import sys
 import time
+
+# Pins that make OpenBLAS pick older kernels; removed for this process before numpy loads BLAS.
+PINNED = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+if any(var in os.environ for var in PINNED):
+    os.execve(sys.executable, [sys.executable, *sys.argv],
+              {key: value for key, value in os.environ.items() if key not in PINNED})
+
+QUICK_LAYERS = {"vgg16": "conv3_2", "alexnet": "conv3", "lenet5": "c3"}
 
 
 def parse_args(argv=None):
@@ -44,7 +57,13 @@ def parse_args(argv=None):
                         help="cpu: process CPU time, steadier on a busy machine (use with --threads 1)")
     parser.add_argument("--nets", nargs="+", default=["vgg16", "alexnet", "lenet5"],
                         choices=["vgg16", "alexnet", "lenet5"], help="networks to run")
-    return parser.parse_args(argv)
+    parser.add_argument("--quick", action="store_true",
+                        help="one layer per network (" + ", ".join(QUICK_LAYERS.values())
+                             + "), 2 rounds: checks the script runs, measures nothing reliably")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.repeat = 2
+    return args
 
 
 ARGS = parse_args()
@@ -56,6 +75,7 @@ if ARGS.threads is not None:  # before numpy loads BLAS
 CLOCK = time.process_time if ARGS.clock == "cpu" else time.perf_counter
 
 import numpy as np  # noqa: E402
+from threadpoolctl import threadpool_info  # noqa: E402
 
 from cnnlib import counting, models, nn  # noqa: E402
 from cnnlib.layers import conv2d, conv_fast  # noqa: E402
@@ -83,6 +103,15 @@ def blas_threads() -> int:
     except OSError:
         pass
     return ARGS.threads or os.cpu_count() or 1
+
+
+def kernels() -> str:
+    """The BLAS kernels in use (threadpoolctl's architecture) and PyTorch's CPU capability."""
+    blas = [f"{info['internal_api']} {info.get('version')} {info.get('architecture', '?')} kernel"
+            for info in threadpool_info() if info["user_api"] == "blas"]
+    cpu = f"torch CPU capability {torch.backends.cpu.get_cpu_capability()}" if torch else "no torch"
+    pins = ", ".join(f"{var}={os.environ[var]}" for var in PINNED if var in os.environ) or "none"
+    return f"{'; '.join(blas) or 'no BLAS found'}; {cpu}; OpenBLAS pins: {pins}"
 
 
 def conv_layers(name):
@@ -160,9 +189,11 @@ def main():
               + (f"{'conv/torch':>12}{'GEMM/torch':>12}" if torch else ""))
     summary = {}
     for name in ARGS.nets:
-        print(f"\n{TITLE[name]}\n{header}")
+        print(f"\n{TITLE[name]} ({kernels()})\n{header}")
         gemm_ratios, im2col_ratios, torch_ratios, bound_ratios = [], [], [], []
         for qual, s, w in conv_layers(name):
+            if ARGS.quick and qual != QUICK_LAYERS[name]:
+                continue
             t = time_layer(s, w, rng, ARGS.repeat)
             flops = 2 * s.macs
             gemm_ratios.append(t["gemm"] / t["conv2d"])  # conv2d GFLOP/s over GEMM GFLOP/s
