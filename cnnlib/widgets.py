@@ -1,16 +1,23 @@
 """Interactive explorers for the notebooks (ipywidgets): each returns a widget to display.
 
 Each function builds its controls, redraws a ``cnnlib.viz`` figure when a control changes and
-returns the widget box (the last expression of a notebook cell displays it). The figure is
-rendered to PNG into an ``ipywidgets.Image`` rather than displayed as cell output, so a cell
-holding an explorer has the same stored output with or without a widget front end (nbval).
-Widgets need a live kernel: a notebook shows the same figure statically first.
+returns an :class:`Explorer` (the last expression of a notebook cell displays it). Sliders redraw
+when released (``continuous_update=False``), and work that does not depend on the figure (a
+network's counts, the mapper's search) is done once per setting and kept. The figure is rendered
+to PNG into an ``ipywidgets.Image`` rather than displayed as cell output.
+
+A displayed explorer carries three representations: the live widget (JupyterLab with a kernel
+shows it), a PNG of its first drawn state (GitHub, nbconvert, slides and the static pages show
+it) and one fixed line of text, :data:`EXPLORER_TEXT` (what nbval compares, the same on every
+run). ``benchmarks/widgets.py`` times every explorer's answer to a change (target: 200 ms).
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import io
+from functools import cache
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -21,6 +28,8 @@ from ._checks import as_float_array, as_int, check_ndim
 from .counting import CONVENTIONS, conv_output_size, summary
 from .layers import avg_pool2d, max_pool2d
 from .viz import (
+    COLORS,
+    OKABE_ITO,
     plot_activation,
     plot_conv_step,
     plot_energy_breakdown,
@@ -30,26 +39,52 @@ from .viz import (
     window_coverage,
 )
 
+#: The text/plain of every displayed explorer: what a view without widgets or images prints.
+EXPLORER_TEXT = "Explorer: live in JupyterLab (move its controls there)"
 
-def _explorer(draw, controls):
-    """Controls above a PNG of the figure ``draw(**values)`` returns, redrawn on every change.
 
-    The controls wrap onto a second line rather than shrink when they do not fit the width.
+def _png(fig) -> bytes:
+    """The figure as PNG bytes; the figure is closed."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+class Explorer(widgets.VBox):
+    """A box of controls and a figure that also carries a PNG of its first drawn state.
+
+    Displayed, it gives the front end the live widget, ``image/png`` (the first state, for
+    views without a kernel) and :data:`EXPLORER_TEXT` as ``text/plain``.
+    """
+
+    def __init__(self, children, first_png: bytes):
+        super().__init__(children)
+        self.first_png = first_png
+
+    def _repr_mimebundle_(self, **kwargs):
+        data = super()._repr_mimebundle_(**kwargs)
+        data["image/png"] = base64.b64encode(self.first_png).decode("ascii")
+        data["text/plain"] = EXPLORER_TEXT
+        return data
+
+
+def _explorer(draw, controls, above_figure=()):
+    """Controls, then ``above_figure`` widgets, above a PNG of ``draw(**values)``'s figure.
+
+    The figure is redrawn on every change. The controls wrap onto a second line rather than
+    shrink when they do not fit the width.
     """
     image = widgets.Image(format="png")
 
     def update(_=None):
-        fig = draw(**{name: control.value for name, control in controls.items()})
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        plt.close(fig)
-        image.value = buf.getvalue()
+        image.value = _png(draw(**{name: control.value for name, control in controls.items()}))
 
     for control in controls.values():
         control.observe(update, names="value")
     update()
     row = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
-    return widgets.VBox([row, image])
+    return Explorer([row, *above_figure, image], bytes(image.value))
 
 
 def conv_explorer(image, filters, *, stride=1):
@@ -66,7 +101,7 @@ def conv_explorer(image, filters, *, stride=1):
 
     Returns
     -------
-    ipywidgets.VBox
+    Explorer (an ipywidgets.VBox)
         A filter menu and sliders for the output row x and column y (an HBox), above an
         ``ipywidgets.Image`` of ``viz.plot_conv_step(image, filters[name], x, y)``.
     """
@@ -106,7 +141,7 @@ def activation_explorer(x=None):
 
     Returns
     -------
-    ipywidgets.VBox
+    Explorer (an ipywidgets.VBox)
         A menu (leaky_relu, elu) and an alpha slider (an HBox), above an ``ipywidgets.Image``
         of ``viz.plot_activation``.
     """
@@ -125,9 +160,8 @@ def activation_explorer(x=None):
 
     def draw(name, alpha):
         f, df = activations.get(name)
-        fig, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
-        plot_activation(ax, x, f(x, alpha=alpha), df(x, alpha=alpha), title=f"{name}, alpha = {alpha:.2f}")
-        return fig
+        ax = plot_activation(x, f(x, alpha=alpha), df(x, alpha=alpha), title=f"{name}, alpha = {alpha:.2f}")
+        return ax.figure
 
     return _explorer(draw, {"name": name, "alpha": alpha})
 
@@ -185,7 +219,7 @@ def output_size_explorer(H=7, R=3, padding=0, stride=1, dilation=1):
 
     Returns
     -------
-    ipywidgets.VBox
+    Explorer (an ipywidgets.VBox)
         The sliders (an HBox), ``output_size_text`` (an HTML widget), and an ``ipywidgets.Image``
         of the figure with the last window drawn (a blank figure when the filter does not fit).
     """
@@ -202,12 +236,10 @@ def output_size_explorer(H=7, R=3, padding=0, stride=1, dilation=1):
         report = output_size_text(H, R, padding, stride, dilation)
         text.value = f"<pre>{html.escape(report)}</pre>"
         if report.startswith("does not fit:"):
-            return plt.figure(figsize=(8, 0.2))
+            return plt.figure(figsize=(8, 0.2))  # blank: the text says why
         return plot_output_size(H, R, padding=padding, stride=stride, dilation=dilation, window=(-1, -1))
 
-    box = _explorer(draw, controls)
-    box.children = (box.children[0], text, *box.children[1:])
-    return box
+    return _explorer(draw, controls, above_figure=[text])
 
 
 def systolic_explorer(layers, *, sizes=(16, 32, 64, 128, 256), size=128, dataflow="ws"):
@@ -224,31 +256,36 @@ def systolic_explorer(layers, *, sizes=(16, 32, 64, 128, 256), size=128, dataflo
 
     Returns
     -------
-    ipywidgets.VBox
-        Two dropdowns and toggle buttons, then the result table and the utilization of each
-        dataflow on the chosen layer and array (an HTML widget).
+    Explorer (an ipywidgets.VBox)
+        Two dropdowns and toggle buttons, the result table of the chosen dataflow (an HTML
+        widget), and a bar chart of each dataflow's utilization on the chosen layer and array
+        (in ``viz.COLORS``), the chosen one outlined.
     """
     from .hardware import systolic
 
     if not layers:
         raise ValueError("layers must hold at least one (name -> ConvShape) entry; got none")
-    layer = widgets.Dropdown(options=list(layers), description="layer")
-    array = widgets.Dropdown(options=list(sizes), value=size, description="array")
-    flow = widgets.ToggleButtons(options=list(systolic.DATAFLOWS), value=dataflow, description="dataflow")
-    out = widgets.HTML()
+    table = widgets.HTML()
 
-    def update(_=None):
-        shape = layers[layer.value]
-        result = systolic.layer(shape, array.value, flow.value)
-        each = ", ".join(
-            f"{df} {systolic.layer(shape, array.value, df).utilization:.1%}" for df in systolic.DATAFLOWS
-        )
-        out.value = f"<pre>{result}\n\nutilization by dataflow: {each}</pre>"
+    def draw(layer, array, flow):
+        results = {df: systolic.layer(layers[layer], array, df) for df in systolic.DATAFLOWS}
+        table.value = f"<pre>{html.escape(str(results[flow]))}</pre>"
+        fig, ax = plt.subplots(figsize=(6, 3))
+        bars = ax.bar(list(results), [100 * r.utilization for r in results.values()],
+                      color=[COLORS[df] for df in results], edgecolor=["black" if df == flow else "none"
+                                                                        for df in results], lw=2)
+        ax.bar_label(bars, fmt="%.1f %%")
+        ax.set_ylim(0, 115)
+        ax.set_ylabel("utilization (%)")
+        ax.set_title(f"{layer} on a {array} x {array} array")
+        return fig
 
-    for control in (layer, array, flow):
-        control.observe(update, names="value")
-    update()
-    return widgets.VBox([widgets.HBox([layer, array]), flow, out])
+    return _explorer(draw, {
+        "layer": widgets.Dropdown(options=list(layers), description="layer"),
+        "array": widgets.Dropdown(options=list(sizes), value=size, description="array"),
+        "flow": widgets.ToggleButtons(options=list(systolic.DATAFLOWS), value=dataflow,
+                                      description="dataflow"),
+    }, above_figure=[table])
 
 
 def mapping_explorer(layers, *, dataflows=("ws", "os", "nlr", "rs"), rows=12, cols=14):
@@ -265,9 +302,11 @@ def mapping_explorer(layers, *, dataflows=("ws", "os", "nlr", "rs"), rows=12, co
 
     Returns
     -------
-    ipywidgets.VBox
+    Explorer (an ipywidgets.VBox)
         The controls, then the best mapping's energy per MAC, utilization and cycles, and its
-        energy by level as a bar (``viz.plot_energy_breakdown``), redrawn on every change.
+        energy by level as a bar (``viz.plot_energy_breakdown``), redrawn when a control is
+        released. The mapper runs once per (layer, dataflow, rows, cols); a setting seen before
+        is redrawn from its kept result.
     """
     from .hardware.dataflows import dataflow
     from .hardware.mapper import search
@@ -275,21 +314,28 @@ def mapping_explorer(layers, *, dataflows=("ws", "os", "nlr", "rs"), rows=12, co
     if not layers:
         raise ValueError("layers must hold at least one (name -> ConvShape) entry; got none")
 
+    @cache
+    def best(layer, flow, rows, cols):
+        return search(layers[layer], dataflow(flow, rows=rows, cols=cols))
+
     def draw(layer, flow, rows, cols):
-        shape = layers[layer]
-        best = search(shape, dataflow(flow, rows=rows, cols=cols))
-        fig, ax = plt.subplots(figsize=(5.5, 3), layout="constrained")
-        plot_energy_breakdown(ax, {flow: best.report})
-        ax.set_title(f"{layer} on {rows}x{cols}, {flow}: {best.energy / shape.macs:.2f} x MAC per MAC,\n"
-                     f"utilization {best.report.utilization:.1%}, {best.report.cycles:,.0f} cycles",
-                     fontsize=9)
-        return fig
+        found = best(layer, flow, rows, cols)
+        ax = plot_energy_breakdown({flow: found.report})
+        ax.figure.set_size_inches(6, 3.6)
+        report = found.report
+        ax.set_title(f"{layer} on {rows} x {cols}, {flow}: {found.energy / layers[layer].macs:.2f} x MAC "
+                     f"per MAC\nutilization {report.utilization:.1%}, {report.cycles:,.0f} cycles",
+                     fontsize=12)
+        return ax.figure
+
+    def slider(name, value):
+        return widgets.IntSlider(value=value, min=4, max=16, description=name, continuous_update=False)
 
     return _explorer(draw, {
         "layer": widgets.Dropdown(options=list(layers), description="layer"),
         "flow": widgets.Dropdown(options=list(dataflows), value=dataflows[-1], description="dataflow"),
-        "rows": widgets.IntSlider(value=rows, min=4, max=16, description="rows"),
-        "cols": widgets.IntSlider(value=cols, min=4, max=16, description="cols"),
+        "rows": slider("rows", rows),
+        "cols": slider("cols", cols),
     })
 
 
@@ -303,7 +349,7 @@ def pooling_explorer(fmap):
 
     Returns
     -------
-    ipywidgets.VBox
+    Explorer (an ipywidgets.VBox)
         A menu (max, average) and sliders for the window size R = S and the stride U (0: the
         window size, the default), above an ``ipywidgets.Image`` of the map and its pooled
         E x F version.
@@ -340,7 +386,7 @@ def digit_picker(model, images, labels):
 
     Returns
     -------
-    ipywidgets.VBox
+    Explorer (an ipywidgets.VBox)
         A slider over the N digits, above an ``ipywidgets.Image`` of the digit (titled with its
         label and the prediction) and a bar chart of the probabilities.
     """
@@ -355,13 +401,13 @@ def digit_picker(model, images, labels):
     def draw(index):
         p = probabilities[index]
         guess = int(p.argmax())
-        fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(7, 3), layout="constrained",
+        fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(7, 3),
                                              gridspec_kw={"width_ratios": [1, 1.6]})
         ax_img.imshow(images[index], cmap="gray_r")
         ax_img.set_title(f"label {int(labels[index])}, predicted {guess}",
-                         color="black" if guess == labels[index] else "red")
+                         color="black" if guess == labels[index] else OKABE_ITO[3])
         ax_img.axis("off")
-        colours = ["tab:green" if k == labels[index] else "tab:gray" for k in range(len(p))]
+        colours = [OKABE_ITO[2] if k == labels[index] else "0.6" for k in range(len(p))]
         ax_bar.bar(range(len(p)), p, color=colours)
         ax_bar.set_xticks(range(len(p)))
         ax_bar.set_ylim(0, 1)
@@ -384,7 +430,7 @@ def network_explorer(name="alexnet", convention="lecture"):
 
     Returns
     -------
-    ipywidgets.VBox
+    Explorer (an ipywidgets.VBox)
         Two drop-downs above an ``ipywidgets.Image`` of ``cnnlib.viz.plot_layer_counts``, titled
         with the network's totals.
     """
@@ -392,10 +438,14 @@ def network_explorer(name="alexnet", convention="lecture"):
     if convention not in CONVENTIONS:
         raise ValueError(f"convention must be one of {list(CONVENTIONS)}; got {convention!r}")
 
+    @cache
+    def table(name, convention):
+        return summary(models.get(name), models.input_shape(name), convention=convention)
+
     def draw(name, convention):
-        s = summary(models.get(name), models.input_shape(name), convention=convention)
-        ax = plot_layer_counts(s, title=f"{name}: {s.total.weights:,} weights, {s.total.macs:,} MACs "
-                                        f"({convention} convention)")
+        s = table(name, convention)
+        ax = plot_layer_counts(s, title=f"{name}: {s.total.weights / 1e6:,.1f} M weights, "
+                                        f"{s.total.macs / 1e6:,.0f} M MACs ({convention} convention)")
         return ax.figure
 
     return _explorer(draw, {

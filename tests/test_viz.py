@@ -4,6 +4,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import base64
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
@@ -267,3 +269,30 @@ def test_roofline_names_the_layers_asked_for_and_explains_its_markers():
     assert legend[:2] == ["CONV layer", "FC layer (E = F = 1)"]
     with pytest.raises(ValueError, match=r"labels must name points given; got \['pool'\]"):
         viz.plot_roofline(EYERISS, [conv], labels=["pool"])
+
+
+def _sliders(box):
+    for child in box.children:
+        if isinstance(child, widgets.Box):
+            yield from _sliders(child)
+        elif isinstance(child, (widgets.IntSlider, widgets.FloatSlider)):
+            yield child
+
+
+def test_explorers_redraw_on_release_and_carry_their_first_state_as_png():
+    from cnnlib.counting import ConvShape
+    from cnnlib.widgets import EXPLORER_TEXT, output_size_explorer, pooling_explorer, systolic_explorer
+
+    layer = ConvShape(N=1, C=16, H=8, W=8, M=16, R=3, S=3, P=1)
+    boxes = [conv_explorer(np.arange(64.0).reshape(8, 8), {"box": np.ones((3, 3))}), activation_explorer(),
+             output_size_explorer(), pooling_explorer(np.arange(36.0).reshape(6, 6)),
+             systolic_explorer({"small": layer}, sizes=(8, 16), size=8)]
+    assert all(not s.continuous_update for box in boxes for s in _sliders(box))
+    for box in boxes:
+        first = bytes(box.children[-1].value)
+        bundle = box._repr_mimebundle_()
+        assert bundle["text/plain"] == EXPLORER_TEXT
+        assert "model_id" in bundle["application/vnd.jupyter.widget-view+json"]
+        assert base64.b64decode(bundle["image/png"]) == first and first.startswith(PNG)
+    boxes[-1].children[0].children[2].value = "os"  # the static image stays the first state
+    assert bytes(boxes[-1].children[-1].value) != base64.b64decode(boxes[-1]._repr_mimebundle_()["image/png"])

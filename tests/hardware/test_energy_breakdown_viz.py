@@ -40,3 +40,23 @@ def test_mapping_explorer_redraws_on_every_control():
     assert bytes(image.value) != first
     with pytest.raises(ValueError, match="layers must hold at least one"):
         mapping_explorer({})
+
+
+def test_mapping_explorer_runs_the_mapper_once_per_setting(monkeypatch):
+    from cnnlib.hardware import mapper
+
+    calls = []
+
+    def counted(shape, flow):
+        calls.append(flow.name)
+        return search(shape, flow)
+
+    monkeypatch.setattr(mapper, "search", counted)
+    box = mapping_explorer({"small": LAYER}, dataflows=("ws", "rs"))
+    flow, rows = box.children[0].children[1:3]
+    assert not rows.continuous_update
+    flow.value = "ws"
+    flow.value = "rs"
+    rows.value = 8
+    rows.value = 12
+    assert calls == ["rs", "ws", "rs"]  # rs and ws on 12 x 14, rs on 8 x 14; 12 x 14 again is kept

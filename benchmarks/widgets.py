@@ -1,0 +1,104 @@
+"""Explorer benchmark: how long each explorer of ``cnnlib.widgets`` takes to answer a change.
+
+An explorer answers a change when the kernel has recomputed and redrawn its figure (the PNG sent
+to the front end). Target: every change within 200 ms on the course machine. For each explorer
+this builds it on the data its notebook uses (synthetic where the notebook loads a file), then
+moves each control through a few values, and prints the build time and the median and worst
+time per change. A control's first visit to a setting and a revisit are timed apart where the
+explorer caches (the mapping explorer runs the mapper once per setting).
+
+    .venv/bin/python benchmarks/widgets.py
+"""
+
+import platform
+import statistics
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+
+from cnnlib import models, widgets  # noqa: E402
+from cnnlib.counting import conv_layers  # noqa: E402
+
+TARGET_MS = 200
+
+
+def _timed(action):
+    start = time.perf_counter()
+    action()
+    return 1e3 * (time.perf_counter() - start)
+
+
+def _changes(box, moves):
+    """Time each (control, value) change of ``moves``; controls by description."""
+    controls = {c.description: c for c in _controls(box)}
+    times = {}
+    for name, value in moves:
+        times.setdefault(name, []).append(_timed(lambda c=controls[name], v=value: setattr(c, "value", v)))
+    return times
+
+
+def _controls(box):
+    for child in box.children:
+        if hasattr(child, "children"):
+            yield from _controls(child)
+        elif hasattr(child, "value") and hasattr(child, "description") and child.description:
+            yield child
+
+
+def explorers():
+    """(name, build, moves) for each explorer, on its notebook's data."""
+    rng = np.random.default_rng(0)
+    image = rng.random((64, 64))
+    filters = {"vertical": np.array([[1.0, 0, -1]] * 3), "box": np.ones((3, 3)) / 9}
+    digits = rng.integers(0, 256, (200, 28, 28), dtype=np.uint8)
+    lenet = models.lenet5()
+    alexnet = dict(conv_layers(models.get("alexnet"), models.input_shape("alexnet")))
+    vgg = dict(conv_layers(models.get("vgg16"), models.input_shape("vgg16")))
+    yield ("conv_explorer", lambda: widgets.conv_explorer(image, filters),
+           [("x (row)", 3), ("x (row)", 40), ("y (column)", 7), ("filter", "box")])
+    yield ("activation_explorer", widgets.activation_explorer,
+           [("alpha", 0.3), ("alpha", 1.5), ("activation", "elu")])
+    yield ("output_size_explorer", widgets.output_size_explorer,
+           [("H", 9), ("R", 5), ("padding", 2), ("stride", 2), ("dilation", 2), ("H", 16)])
+    yield ("pooling_explorer", lambda: widgets.pooling_explorer(image),
+           [("size R = S", 3), ("stride (0: = R)", 2), ("pooling", "average")])
+    yield ("digit_picker", lambda: widgets.digit_picker(lenet, digits, rng.integers(0, 10, 200)),
+           [("digit", 5), ("digit", 150), ("digit", 199)])
+    yield ("network_explorer", lambda: widgets.network_explorer("resnet18"),
+           [("network", "vgg16"), ("network", "googlenet"), ("MACs", "lecun"), ("network", "resnet18"),
+            ("network", "vgg16")])
+    yield ("systolic_explorer", lambda: widgets.systolic_explorer(vgg),
+           [("layer", "conv3_1"), ("array", 32), ("dataflow", "os"), ("layer", "fc6")])
+    yield ("mapping_explorer", lambda: widgets.mapping_explorer(alexnet),
+           [("layer", "conv3"), ("rows", 8), ("dataflow", "ws"), ("rows", 12), ("dataflow", "rs"),
+            ("layer", "conv1")])
+
+
+def main():
+    print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+          f"target {TARGET_MS} ms per change")
+    print(f"{'explorer':<22}{'build ms':>9}  {'control':<16}{'changes':>8}{'median ms':>10}{'worst ms':>9}")
+    slow = []
+    for name, build, moves in explorers():
+        box = None
+
+        def make(build=build):
+            nonlocal box
+            box = build()
+
+        built = _timed(make)
+        for i, (control, times) in enumerate(_changes(box, moves).items()):
+            worst = max(times)
+            print(f"{name if i == 0 else '':<22}{f'{built:.0f}' if i == 0 else '':>9}  {control:<16}"
+                  f"{len(times):>8}{statistics.median(times):>10.0f}{worst:>9.0f}")
+            if worst > TARGET_MS:
+                slow.append(f"{name} {control}")
+    print("over target:", ", ".join(slow) if slow else "none")
+
+
+if __name__ == "__main__":
+    main()
