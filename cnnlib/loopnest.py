@@ -14,6 +14,13 @@ outer loop over tiles and an inner loop within one tile, so a tile of data fits 
 
 ``iterate`` yields the (n, m, x, y, i, j, k) index of every MAC in a chosen order; ``run``
 executes them. Both take the order as a string or sequence of loop names, outermost first.
+In the slide's order, ``"nmxyijk"``, ``run`` is the lecture's naive convolution, and
+``cnnlib.layers.conv2d_naive`` is exactly that call.
+
+The slide runs x up to F and y up to E, but x indexes rows (``I[n][k][U x + i]``), so here x
+runs over the E output rows and y over the F output columns; for a square output both read the
+same. The hardware model (``cnnlib.hardware.mapping``) names the same loops by the dimension
+they run over instead: x, y, i, j, k are its e, f, r, s, c (see CONTRIBUTING.md for the table).
 """
 
 from __future__ import annotations
@@ -22,8 +29,9 @@ import itertools
 
 import numpy as np
 
-from ._checks import as_float_array, as_int, check_ndim
-from .shapes import ConvShape
+from . import activations as _act
+from ._checks import as_int, check_instance
+from .shapes import ConvShape, check_conv_args
 
 LOOPS = ("n", "m", "x", "y", "i", "j", "k")
 """The lecture's seven loop variables, in the slide's order (outermost first)."""
@@ -34,7 +42,7 @@ def _bounds(shape: ConvShape) -> dict[str, int]:
             "k": shape.C // shape.groups}
 
 
-def _parse(order, tile, shape: ConvShape) -> list[tuple[str, str, int]]:
+def _parse(order, tile, bounds: dict[str, int]) -> list[tuple[str, str, int]]:
     """Check ``order`` and ``tile``; return the loops as (name, variable, trip count), outermost first.
 
     A tiled variable v of size T appears as two loops: ``v1`` over ceil(bound / T) tiles and ``v0``
@@ -42,7 +50,6 @@ def _parse(order, tile, shape: ConvShape) -> list[tuple[str, str, int]]:
     """
     names = order.split() if isinstance(order, str) and " " in order else list(order)
     tile = {} if tile is None else dict(tile)
-    bounds = _bounds(shape)
     for var, size in tile.items():
         if var not in LOOPS:
             raise ValueError(f"tile keys must be loop names {LOOPS}; got {var!r}")
@@ -94,11 +101,17 @@ def iterate(shape: ConvShape, order="nmxyijk", tile=None):
     >>> [idx[-3:] for idx in iterate(s, "nmxykij")][:3]
     [(0, 0, 0), (0, 1, 0), (1, 0, 0)]
     """
-    if not isinstance(shape, ConvShape):
-        raise TypeError(f"shape must be a ConvShape; got {type(shape).__name__}")
-    loops = _parse(order, tile, shape)
-    bounds = _bounds(shape)
-    sizes = {} if tile is None else dict(tile)
+    check_instance(shape, ConvShape, "shape")
+    return _indices(_bounds(shape), order, tile)
+
+
+def _indices(bounds: dict[str, int], order, tile):
+    """Check the order and tiling now; return a generator of (n, m, x, y, i, j, k) within ``bounds``."""
+    return _visit(_parse(order, tile, bounds), bounds, {} if tile is None else dict(tile))
+
+
+def _visit(loops, bounds, sizes):
+    """Run the loops (name, variable, trips), outermost first; skip indices past a partial last tile."""
     for trip in itertools.product(*(range(t) for _, _, t in loops)):
         value = dict.fromkeys(LOOPS, 0)
         for (name, var, _), t in zip(loops, trip, strict=True):
@@ -107,7 +120,8 @@ def iterate(shape: ConvShape, order="nmxyijk", tile=None):
             yield tuple(value[v] for v in LOOPS)
 
 
-def run(x, w, b=None, *, stride=1, padding=0, groups=1, order="nmxyijk", tile=None):
+def run(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, activation=None, order="nmxyijk",
+        tile=None):
     """Convolve by executing the seven-loop MAC nest in a given order (slow: one Python step per MAC).
 
     Parameters
@@ -118,35 +132,49 @@ def run(x, w, b=None, *, stride=1, padding=0, groups=1, order="nmxyijk", tile=No
         Filter weights W.
     b : array (M,), optional
         Biases B, written into O before any MAC (so every order starts from the same O).
-    stride, padding, groups : int
-        U, P (zeros on each side) and groups, as in ``cnnlib.layers.conv2d``.
+    stride, padding, dilation : int or (vertical, horizontal) pair
+        Stride U (>= 1), zero padding P on each side (>= 0), dilation D (>= 1: filter taps D
+        apart), as in ``cnnlib.layers.conv2d``.
+    groups : int
+        Split channels and filters into this many independent convolutions; k then runs over
+        the C/groups channels of the filter's group.
+    activation : str or callable, optional
+        Applied to each output once its MACs are done, as on the slide (a name from
+        ``cnnlib.activations.ACTIVATIONS``, or a function of one number).
     order, tile
         The loop order and tiling; see ``iterate``.
 
     Returns
     -------
     array (N, M, E, F)
-        Output fmaps O, equal to ``conv2d(x, w, b, stride=stride, padding=padding, groups=groups)``
-        up to rounding, whatever the order.
+        Output fmaps O, equal to ``conv2d(x, w, b, stride=stride, padding=padding,
+        dilation=dilation, groups=groups)`` up to rounding, whatever the order.
+
+    Examples
+    --------
+    A 3 x 3 input and a 2 x 2 filter of ones: each output sums one 2 x 2 window.
+
+    >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> run(x, np.ones((1, 1, 2, 2)))[0, 0].tolist()
+    [[8.0, 12.0], [20.0, 24.0]]
+    >>> run(x, np.ones((1, 1, 2, 2)), order="ijnmkxy")[0, 0].tolist()  # weight stationary
+    [[8.0, 12.0], [20.0, 24.0]]
     """
-    x = as_float_array(x, "x")
-    w = as_float_array(w, "w")
-    check_ndim(x, 4, "x", "(N, C, H, W)")
-    check_ndim(w, 4, "w", "(M, C/groups, R, S)")
-    N, C, H, W = x.shape
+    x, w, b, (Uh, Uw), padding, (Dh, Dw), groups, E, F = check_conv_args(
+        x, w, b, stride, padding, dilation, groups
+    )
+    N = x.shape[0]
     M, Cg, R, S = w.shape
-    shape = ConvShape(N=N, C=C, H=H, W=W, M=M, R=R, S=S, U=stride, P=padding, groups=groups)
-    if Cg != C // groups:
-        raise ValueError(f"w must have C/groups = {C}/{groups} = {C // groups} channels; got {w.shape}")
-    dtype = np.result_type(x, w)
-    O = np.zeros((N, M, shape.E, shape.F), dtype=dtype)  # noqa: E741 (the lecture's name)
+    loops = _indices({"n": N, "m": M, "x": E, "y": F, "i": R, "j": S, "k": Cg}, order, tile)
+    act = _act.get(activation)[0] if isinstance(activation, str) else activation
+    Mg = M // groups  # filters per group: filter m sees input channels (m // Mg) Cg ... + Cg - 1
+    I = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))  # noqa: E741 (the lecture's name)
+    O = np.zeros((N, M, E, F), dtype=x.dtype)  # noqa: E741
     if b is not None:
-        b = as_float_array(b, "b")
-        if b.shape != (M,):
-            raise ValueError(f"b must have shape (M,) = ({M},); got {b.shape}")
-        O += b[None, :, None, None].astype(dtype)  # noqa: E741
-    I = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))  # noqa: E741
-    U, Mg = stride, M // groups
-    for n, m, x_, y, i, j, k in iterate(shape, order, tile):
-        O[n, m, x_, y] += I[n, (m // Mg) * Cg + k, U * x_ + i, U * y + j] * w[m, k, i, j]
+        O += b[None, :, None, None].astype(x.dtype)  # noqa: E741
+    for n, m, x_, y, i, j, k in loops:
+        O[n, m, x_, y] += I[n, (m // Mg) * Cg + k, Uh * x_ + Dh * i, Uw * y + Dw * j] * w[m, k, i, j]
+    if act is not None:
+        for index in np.ndindex(O.shape):
+            O[index] = act(O[index])
     return O

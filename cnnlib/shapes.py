@@ -6,6 +6,8 @@ U stride, P padding, D dilation.
 - ``conv_output_size``: E = floor((H + 2P - D(R - 1) - 1) / U) + 1, the one output-size formula
   that ``conv2d``, pooling, every layer and the hardware model use.
 - ``ConvShape``: the shape of one CONV (or FC) layer, what counting and the hardware model share.
+- ``check_conv_args``: the checks every convolution of arrays runs first (``conv2d`` and its
+  backward pass, ``conv2d_naive``, ``loopnest.run``), returning the output size E x F.
 
 This module imports nothing else from ``cnnlib`` but ``_checks``: every other module may use it.
 """
@@ -14,7 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._checks import as_int
+import numpy as np
+
+from ._checks import as_float_array, as_int, as_pair, check_ndim
 
 
 def conv_output_size(H, R, padding=0, stride=1, dilation=1, *, strict=False, names=("H", "R")):
@@ -68,6 +72,56 @@ def conv_output_size(H, R, padding=0, stride=1, dilation=1, *, strict=False, nam
             f"the stride, so the last {reach % U} row(s) of the padded input are skipped"
         )
     return reach // U + 1
+
+
+def check_conv_args(x, w, b, stride, padding, dilation, groups):
+    """Validate a convolution's arguments; return them normalised, with the output size E x F.
+
+    Parameters
+    ----------
+    x : array (N, C, H, W)
+    w : array (M, C/groups, R, S)
+    b : array (M,) or None
+    stride, padding, dilation : int or (vertical, horizontal) pair
+    groups : int
+
+    Returns
+    -------
+    tuple
+        ``(x, w, b, stride, padding, dilation, groups, E, F)``: x and w as arrays of one float
+        dtype (float32 stays float32), b as a float array or None, stride, padding and dilation
+        as (vertical, horizontal) pairs.
+    """
+    x = as_float_array(x, "x")
+    w = as_float_array(w, "w")
+    check_ndim(x, 4, "x", "(N, C, H, W)")
+    check_ndim(w, 4, "w", "(M, C/groups, R, S)")
+    stride = as_pair(stride, "stride", 1)
+    padding = as_pair(padding, "padding", 0)
+    dilation = as_pair(dilation, "dilation", 1)
+    groups = as_int(groups, "groups", 1)
+    N, C, H, W = x.shape
+    M, Cg, R, S = w.shape
+    if C % groups:
+        raise ValueError(f"groups={groups} must divide the input channels C={C} of x")
+    if M % groups:
+        raise ValueError(f"groups={groups} must divide the number of filters M={M} of w")
+    if Cg != C // groups:
+        raise ValueError(
+            f"w must have C/groups = {C}/{groups} = {C // groups} channels (w.shape[1]) "
+            f"to match x of shape {x.shape}; got w of shape {w.shape}"
+        )
+    if min(x.shape) == 0 or min(w.shape) == 0:
+        raise ValueError(f"x and w must not be empty; got x {x.shape} and w {w.shape}")
+    if b is not None:
+        b = as_float_array(b, "b")
+        if b.shape != (M,):
+            raise ValueError(f"b must have shape (M,) = ({M},); got {b.shape}")
+    E = conv_output_size(H, R, padding[0], stride[0], dilation[0])
+    F = conv_output_size(W, S, padding[1], stride[1], dilation[1], names=("W", "S"))
+    dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
+    x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
+    return x, w, b, stride, padding, dilation, groups, E, F
 
 
 @dataclass(frozen=True)

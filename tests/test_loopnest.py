@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
+from cnnlib import activations
 from cnnlib.counting import ConvShape
 from cnnlib.layers import conv2d
 from cnnlib.loopnest import LOOPS, iterate, run
@@ -16,24 +17,35 @@ def cases(draw):
     groups = draw(st.integers(1, 2))
     N, C, M = draw(st.integers(1, 2)), groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
     R, S, P, U = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(0, 1)), draw(st.integers(1, 2))
-    H, W = draw(st.integers(max(1, R - 2 * P), 5)), draw(st.integers(max(1, S - 2 * P), 5))
+    U = (U, draw(st.integers(1, 2)))  # (vertical, horizontal) stride
+    D = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))  # dilation
+    H = draw(st.integers(max(1, D[0] * (R - 1) + 1 - 2 * P), 6))
+    W = draw(st.integers(max(1, D[1] * (S - 1) + 1 - 2 * P), 6))
     order = "".join(draw(st.permutations(LOOPS)))
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     x = rng.standard_normal((N, C, H, W)).astype(dtype)
     w = rng.standard_normal((M, C // groups, R, S)).astype(dtype)
     b = rng.standard_normal(M).astype(dtype)
-    return x, w, b, U, P, groups, order
+    return x, w, b, U, P, D, groups, order
 
 
 @settings(max_examples=60, deadline=None)
 @given(cases())
 def test_any_order_equals_conv2d(case):
-    x, w, b, U, P, groups, order = case
-    out = run(x, w, b, stride=U, padding=P, groups=groups, order=order)
+    x, w, b, U, P, D, groups, order = case
+    out = run(x, w, b, stride=U, padding=P, dilation=D, groups=groups, order=order)
     tol = 1e-5 if x.dtype == np.float32 else 1e-12
     assert out.dtype == x.dtype
-    assert_allclose(out, conv2d(x, w, b, stride=U, padding=P, groups=groups), rtol=tol, atol=tol)
+    assert_allclose(out, conv2d(x, w, b, stride=U, padding=P, dilation=D, groups=groups), rtol=tol, atol=tol)
+
+
+def test_activation_applies_to_each_output():
+    rng = np.random.default_rng(2)
+    x, w, b = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    ref = conv2d(x, w, b, padding=1)
+    assert_allclose(run(x, w, b, padding=1, activation="relu"), activations.relu(ref), atol=1e-12)
+    assert_allclose(run(x, w, b, padding=1, activation=np.tanh, order="kijnmxy"), np.tanh(ref), atol=1e-12)
 
 
 def test_tiled_loop_with_a_partial_last_tile():
@@ -78,7 +90,7 @@ def test_bad_orders_are_named(kwargs, exc, match):
 
 
 def test_bad_arrays_are_named():
-    with pytest.raises(TypeError, match="shape must be a ConvShape"):
+    with pytest.raises(TypeError, match=r"shape must be a cnnlib.shapes.ConvShape; got tuple"):
         next(iterate((1, 2, 3)))
     with pytest.raises(ValueError, match=r"w must have C/groups = 2/1 = 2 channels"):
         run(np.zeros((1, 2, 3, 3)), np.zeros((1, 3, 2, 2)))
