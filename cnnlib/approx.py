@@ -48,9 +48,11 @@ def sigmoid_pwl(x):
     [0.0, 0.25, 0.5, 0.75, 1.0]
     """
     x = as_float_array(x, "x")
-    a = np.abs(x)
+    magnitude = np.abs(x)
     starts, slopes, intercepts = zip(*PLAN_SEGMENTS, strict=True)
-    y = np.select([a >= s for s in starts], [k * a + c for k, c in zip(slopes, intercepts, strict=True)])
+    segments = [magnitude >= start for start in starts]
+    lines = [slope * magnitude + intercept for slope, intercept in zip(slopes, intercepts, strict=True)]
+    y = np.select(segments, lines)
     return np.where(x >= 0, y, 1 - y).astype(x.dtype, copy=False)
 
 
@@ -102,10 +104,10 @@ def lut(f, x, *, entries, lo, hi, interpolate=False):
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise ValueError(f"lo and hi must be finite with lo < hi; got lo={lo}, hi={hi}")
     table = np.asarray(f(np.linspace(lo, hi, entries)), dtype=np.float64)
-    pos = (np.clip(x.astype(np.float64), lo, hi) - lo) * ((entries - 1) / (hi - lo))
+    position = (np.clip(x.astype(np.float64), lo, hi) - lo) * ((entries - 1) / (hi - lo))
     if interpolate:
-        i = np.minimum(np.floor(pos).astype(np.intp), entries - 2)
-        y = table[i] + (pos - i) * (table[i + 1] - table[i])
+        below = np.minimum(np.floor(position).astype(np.intp), entries - 2)  # the entry at or below
+        y = table[below] + (position - below) * (table[below + 1] - table[below])
     else:
-        y = table[np.rint(pos).astype(np.intp)]
+        y = table[np.rint(position).astype(np.intp)]
     return y.astype(x.dtype, copy=False)

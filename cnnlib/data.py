@@ -28,8 +28,8 @@ _RESTORE = "restore it with `git checkout -- data/{name}` (or a fresh clone of t
 def sha256(path) -> str:
     """Return the hex sha256 of the file at ``path``."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 

@@ -492,9 +492,9 @@ class BatchNorm2d(_Elementwise):
         if not self.training:
             return batch_norm(x, self.running_mean, self.running_var, self.gamma, self.beta, self.eps)
         y, mean, var = batch_norm_train(x, self.gamma, self.beta, self.eps)
-        m, mom = y.size // self.C, self.momentum
-        self.running_mean[...] = (1 - mom) * self.running_mean + mom * mean
-        self.running_var[...] = (1 - mom) * self.running_var + mom * var * m / max(m - 1, 1)
+        count, momentum = y.size // self.C, self.momentum  # count: values per channel
+        self.running_mean[...] = (1 - momentum) * self.running_mean + momentum * mean
+        self.running_var[...] = (1 - momentum) * self.running_var + momentum * var * count / max(count - 1, 1)
         self._remember(x=x)
         return y
 

@@ -38,13 +38,13 @@ def alexnet(*, classes=1000, seed=0, dtype=np.float32):
     Sequential
         Input (N, 3, 227, 227), output (N, classes).
     """
-    s = seed_stream(seed)
+    seeds = seed_stream(seed)
 
     def conv(C, M, R, **kw):
-        return Conv2d(C, M, R, seed=next(s), dtype=dtype, **kw)
+        return Conv2d(C, M, R, seed=next(seeds), dtype=dtype, **kw)
 
     def fc(K, M):
-        return Linear(K, M, seed=next(s), dtype=dtype)
+        return Linear(K, M, seed=next(seeds), dtype=dtype)
 
     return Sequential(
         ("conv1", conv(3, 96, 11, stride=4)), ("relu1", ReLU()), ("norm1", LocalResponseNorm()),
@@ -56,7 +56,7 @@ def alexnet(*, classes=1000, seed=0, dtype=np.float32):
         ("conv5", conv(384, 256, 3, padding=1, groups=2)), ("relu5", ReLU()),
         ("pool5", MaxPool2d(3, 2)),
         ("flatten", Flatten()),
-        ("fc6", fc(256 * 6 * 6, 4096)), ("relu6", ReLU()), ("drop6", Dropout(0.5, seed=next(s))),
-        ("fc7", fc(4096, 4096)), ("relu7", ReLU()), ("drop7", Dropout(0.5, seed=next(s))),
+        ("fc6", fc(256 * 6 * 6, 4096)), ("relu6", ReLU()), ("drop6", Dropout(0.5, seed=next(seeds))),
+        ("fc7", fc(4096, 4096)), ("relu7", ReLU()), ("drop7", Dropout(0.5, seed=next(seeds))),
         ("fc8", fc(4096, classes)),
     )

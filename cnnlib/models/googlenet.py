@@ -106,7 +106,7 @@ def googlenet(*, pool_padding=1, classes=1000, seed=0, dtype=np.float32):
     """
     if pool_padding not in (0, 1):
         raise ValueError(f"pool_padding must be 0 or 1; got {pool_padding!r}")
-    s = seed_stream(seed)
+    seeds = seed_stream(seed)
 
     def pool():
         return MaxPool2d(3, 2, pool_padding)
@@ -115,22 +115,22 @@ def googlenet(*, pool_padding=1, classes=1000, seed=0, dtype=np.float32):
     for _ in range(4):
         size = conv_output_size(size, 3, pool_padding, 2)  # after pool1 .. pool4
     layers = [
-        ("conv1", Conv2d(3, 64, 7, stride=2, padding=3, seed=next(s), dtype=dtype)), ("relu1", ReLU()),
+        ("conv1", Conv2d(3, 64, 7, stride=2, padding=3, seed=next(seeds), dtype=dtype)), ("relu1", ReLU()),
         ("pool1", pool()), ("norm1", LocalResponseNorm()),
-        ("conv2_reduce", Conv2d(64, 64, 1, seed=next(s), dtype=dtype)), ("relu2_reduce", ReLU()),
-        ("conv2", Conv2d(64, 192, 3, padding=1, seed=next(s), dtype=dtype)), ("relu2", ReLU()),
+        ("conv2_reduce", Conv2d(64, 64, 1, seed=next(seeds), dtype=dtype)), ("relu2_reduce", ReLU()),
+        ("conv2", Conv2d(64, 192, 3, padding=1, seed=next(seeds), dtype=dtype)), ("relu2", ReLU()),
         ("norm2", LocalResponseNorm()), ("pool2", pool()),
     ]
     C = 192
     for name, cfg in INCEPTION_CFG.items():
         if name in ("4a", "5a"):
             layers.append((f"pool{int(name[0]) - 1}", pool()))  # the paper's pool3 and pool4
-        layers.append((f"inception_{name}", inception(C, *cfg, seeds=s, dtype=dtype)))
+        layers.append((f"inception_{name}", inception(C, *cfg, seeds=seeds, dtype=dtype)))
         C = cfg[0] + cfg[2] + cfg[4] + cfg[5]
     return Sequential(
         *layers,
         ("avgpool", AvgPool2d(size, 1)),
         ("flatten", Flatten()),
-        ("dropout", Dropout(0.4, seed=next(s))),
-        ("fc", Linear(C, classes, seed=next(s), dtype=dtype)),
+        ("dropout", Dropout(0.4, seed=next(seeds))),
+        ("fc", Linear(C, classes, seed=next(seeds), dtype=dtype)),
     )

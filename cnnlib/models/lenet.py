@@ -104,10 +104,10 @@ class LeNet5(Sequential):
         x = mnist_input(images, dtype=self["c1"].w.dtype)
         training = self.training
         try:
-            p = softmax(self.eval()(x), axis=1)
+            proba = softmax(self.eval()(x), axis=1)
         finally:
             self.train(training)
-        return p[0] if np.ndim(images) == 2 else p
+        return proba[0] if np.ndim(images) == 2 else proba
 
     def predict(self, images):
         """Predicted digits of uint8 MNIST images: (N, 28, 28) -> int array (N,); (28, 28) -> int."""
@@ -143,21 +143,21 @@ def lenet5(pretrained=False, *, sparse_c3=False, activation="tanh", seed=0, dtyp
     if pretrained and (sparse_c3 or activation != "tanh"):
         raise ValueError("pretrained=True needs the trained network's sparse_c3=False and activation='tanh'; "
                          f"got sparse_c3={sparse_c3}, activation={activation!r}")
-    s = seed_stream(seed)
+    seeds = seed_stream(seed)
     model = LeNet5(
-        ("c1", Conv2d(1, 6, 5, seed=next(s), dtype=dtype)),
+        ("c1", Conv2d(1, 6, 5, seed=next(seeds), dtype=dtype)),
         ("a1", Activation(activation)),
         ("s2", AvgPool2d(2)),
         ("c3", Conv2d(6, 16, 5, connections=C3_CONNECTIONS if sparse_c3 else None,
-                      seed=next(s), dtype=dtype)),
+                      seed=next(seeds), dtype=dtype)),
         ("a3", Activation(activation)),
         ("s4", AvgPool2d(2)),
         ("flatten", Flatten()),
-        ("f5", Linear(16 * 5 * 5, 120, seed=next(s), dtype=dtype)),
+        ("f5", Linear(16 * 5 * 5, 120, seed=next(seeds), dtype=dtype)),
         ("a5", Activation(activation)),
-        ("f6", Linear(120, 84, seed=next(s), dtype=dtype)),
+        ("f6", Linear(120, 84, seed=next(seeds), dtype=dtype)),
         ("a6", Activation(activation)),
-        ("output", Linear(84, 10, seed=next(s), dtype=dtype)),
+        ("output", Linear(84, 10, seed=next(seeds), dtype=dtype)),
     )
     if pretrained:
         from ..data import load_npz

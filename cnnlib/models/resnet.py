@@ -130,22 +130,22 @@ def resnet_from_cfg(kind, cfg, *, variant="v1", classes=1000, seed=0, dtype=np.f
         conv2_x .. conv5_x (each a Sequential of block1, block2, ...), avgpool, flatten, fc.
     """
     cfg = tuple(cfg)
-    if len(cfg) != 4 or not all(isinstance(n, int) and n >= 1 for n in cfg):
+    if len(cfg) != 4 or not all(isinstance(count, int) and count >= 1 for count in cfg):
         raise ValueError(f"cfg must be 4 positive ints (blocks per stage); got {cfg!r}")
     _check_kind(kind)
-    s = seed_stream(seed)
-    layers = [*_conv_bn(3, 64, 7, 2, s, dtype, "1"), ("relu1", ReLU()), ("pool1", MaxPool2d(3, 2, 1))]
+    seeds = seed_stream(seed)
+    layers = [*_conv_bn(3, 64, 7, 2, seeds, dtype, "1"), ("relu1", ReLU()), ("pool1", MaxPool2d(3, 2, 1))]
     C = 64
-    for stage, (n, width) in enumerate(zip(cfg, (64, 128, 256, 512), strict=True), start=2):
+    for stage, (count, width) in enumerate(zip(cfg, (64, 128, 256, 512), strict=True), start=2):
         blocks = []
-        for i in range(n):
-            stride = 2 if i == 0 and stage > 2 else 1
-            blocks.append((f"block{i + 1}", block(kind, C, width, stride, variant=variant, seeds=s,
+        for index in range(count):
+            stride = 2 if index == 0 and stage > 2 else 1
+            blocks.append((f"block{index + 1}", block(kind, C, width, stride, variant=variant, seeds=seeds,
                                                   dtype=dtype)))
             C = width * BLOCKS[kind][1]
         layers.append((f"conv{stage}_x", Sequential(*blocks)))
     return Sequential(*layers, ("avgpool", AvgPool2d(7, 1)), ("flatten", Flatten()),
-                      ("fc", Linear(C, classes, seed=next(s), dtype=dtype)))
+                      ("fc", Linear(C, classes, seed=next(seeds), dtype=dtype)))
 
 
 def resnet(layers=50, *, variant="v1", **kwargs):

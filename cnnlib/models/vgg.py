@@ -41,22 +41,22 @@ def vgg(depth=16, *, classes=1000, seed=0, dtype=np.float32):
     """
     if depth not in VGG_CFG:
         raise ValueError(f"depth must be one of {sorted(VGG_CFG)}; got {depth!r}")
-    s = seed_stream(seed)
+    seeds = seed_stream(seed)
     layers, C = [], 3
-    for b, block in enumerate(VGG_CFG[depth], start=1):
-        for i, M in enumerate(block, start=1):
-            layers += [(f"conv{b}_{i}", Conv2d(C, M, 3, padding=1, seed=next(s), dtype=dtype)),
-                       (f"relu{b}_{i}", ReLU())]
+    for block, filters in enumerate(VGG_CFG[depth], start=1):
+        for layer, M in enumerate(filters, start=1):
+            layers += [(f"conv{block}_{layer}", Conv2d(C, M, 3, padding=1, seed=next(seeds), dtype=dtype)),
+                       (f"relu{block}_{layer}", ReLU())]
             C = M
-        layers.append((f"pool{b}", MaxPool2d(2)))
+        layers.append((f"pool{block}", MaxPool2d(2)))
     return Sequential(
         *layers,
         ("flatten", Flatten()),
-        ("fc6", Linear(C * 7 * 7, 4096, seed=next(s), dtype=dtype)), ("relu6", ReLU()),
-        ("drop6", Dropout(0.5, seed=next(s))),
-        ("fc7", Linear(4096, 4096, seed=next(s), dtype=dtype)), ("relu7", ReLU()),
-        ("drop7", Dropout(0.5, seed=next(s))),
-        ("fc8", Linear(4096, classes, seed=next(s), dtype=dtype)),
+        ("fc6", Linear(C * 7 * 7, 4096, seed=next(seeds), dtype=dtype)), ("relu6", ReLU()),
+        ("drop6", Dropout(0.5, seed=next(seeds))),
+        ("fc7", Linear(4096, 4096, seed=next(seeds), dtype=dtype)), ("relu7", ReLU()),
+        ("drop7", Dropout(0.5, seed=next(seeds))),
+        ("fc8", Linear(4096, classes, seed=next(seeds), dtype=dtype)),
     )
 
 
