@@ -29,8 +29,9 @@ test: lint unit nbval
 lint: $(SETUP)
 	$(PY) -m ruff check .
 
+# The unit tests and every docstring example of cnnlib (pyproject.toml adds --doctest-modules).
 unit: $(SETUP)
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests cnnlib
 
 nbval: $(SETUP)
 	$(PY) -m pytest $(NBVAL) notebooks
