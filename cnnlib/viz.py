@@ -854,3 +854,287 @@ def plot_energy_breakdown(reports, *, ax=None):
     handles, names = ax.get_legend_handles_labels()
     ax.legend(handles[::-1], names[::-1], loc="upper left", bbox_to_anchor=(1, 1))  # top row first
     return ax
+
+
+def _box(ax, x, y, w, h, name, text=None, *, fill=0.35):
+    """A rounded box in ``name``'s colour (``COLORS``), labelled with ``text`` (default: the name)."""
+    color = COLORS.get(name, "0.5")
+    ax.add_patch(mpl.patches.FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.02,rounding_size=0.12",
+                                            facecolor=mpl.colors.to_rgba(color, fill), edgecolor=color, lw=2))
+    ax.text(x + w / 2, y + h / 2, name if text is None else text, ha="center", va="center")
+
+
+def _arrow(ax, start, end, color="0.3", **kwargs):
+    ax.annotate("", end, start, arrowprops={"arrowstyle": "-|>", "color": color, "lw": 2, **kwargs})
+
+
+def plot_hierarchy(levels=("DRAM", "GLB", "RF"), *, pes=(12, 14), values=None, title=None, ax=None):
+    """The memory hierarchy of a spatial accelerator: storage levels, the NoC and the PE array.
+
+    Sze et al.'s picture, drawn in the level colours of ``COLORS``: off-chip DRAM, the on-chip
+    global buffer (GLB), the network-on-chip (NoC) that feeds the array of processing elements
+    (PEs), and in each PE its register file (RF) and MAC unit. Draw it wherever a count refers to
+    a level, with the counts in ``values``.
+
+    Parameters
+    ----------
+    levels : sequence of str
+        Storage levels, outermost first (an ``Architecture``'s level names). Each but an
+        innermost "RF" is a box of its own; "RF" is drawn inside every PE.
+    pes : (int, int)
+        Rows and columns of the PE array; up to 4 x 4 are drawn, larger arrays with their size.
+    values : dict of str -> str, optional
+        Text written under each part, by name ("DRAM", "GLB", "NoC", "RF", "MAC"), e.g. the
+        energy of one access or a mapping's access counts.
+    title : str, optional
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure if omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With one box per outer level, an arrow per link, and the PE array.
+    """
+    levels = list(levels)
+    if not levels or len(set(levels)) != len(levels):
+        raise ValueError(f"levels must be distinct level names, outermost first; got {levels}")
+    rows, cols = (as_int(v, "pes", 1) for v in pes)
+    values = dict(values or {})
+    unknown = set(values) - set(levels) - {"NoC", "MAC"}
+    if unknown:
+        raise ValueError(f"values must name parts drawn ({levels + ['NoC', 'MAC']}); got {sorted(unknown)}")
+    outer = levels[:-1] if levels[-1] == "RF" else levels
+    ax = _new_axes(ax, (MAX_WIDTH, 3.6))
+    x = 0.0
+    for i, name in enumerate(outer):
+        _box(ax, x, 0.6, 1.6, 1.8, name)
+        if name in values:
+            ax.text(x + 0.8, 0.4, values[name], ha="center", va="top")
+        if i + 1 < len(outer):
+            _arrow(ax, (x + 1.7, 1.5), (x + 2.5, 1.5), arrowstyle="<|-|>")
+        x += 2.6
+    noc = (x - 0.9, x + 0.6)
+    _arrow(ax, (noc[0], 1.5), (noc[1], 1.5), color=COLORS["NoC"], lw=6, arrowstyle="<|-|>")
+    ax.text(sum(noc) / 2, 1.75, "NoC", ha="center", va="bottom")
+    if "NoC" in values:
+        ax.text(sum(noc) / 2, 1.25, values["NoC"], ha="center", va="top")
+    shown_rows, shown_cols = min(rows, 4), min(cols, 4)
+    size = 2.4 / max(shown_rows, shown_cols, 2)
+    x0 = noc[1] + 0.2
+    for r in range(shown_rows):
+        for c in range(shown_cols):
+            px, py = x0 + c * size, 2.7 - (r + 1) * size
+            ax.add_patch(Rectangle((px + 0.05 * size, py + 0.05 * size), 0.9 * size, 0.9 * size,
+                                   facecolor="white", edgecolor="0.3", lw=1))
+            if "RF" in levels:
+                ax.add_patch(Rectangle((px + 0.15 * size, py + 0.45 * size), 0.7 * size, 0.35 * size,
+                                       facecolor=COLORS["RF"], edgecolor="none"))
+            ax.add_patch(mpl.patches.Circle((px + 0.5 * size, py + 0.27 * size), 0.13 * size,
+                                            facecolor=COLORS["MAC"], edgecolor="none"))
+    width = shown_cols * size
+    more = " (4 x 4 drawn)" if (rows, cols) != (shown_rows, shown_cols) else ""
+    ax.text(x0 + width / 2, 2.8, f"{rows} x {cols} PEs{more}", ha="center", va="bottom")
+    legend = [("RF", "RF in each PE")] if "RF" in levels else []
+    legend.append(("MAC", "MAC"))
+    for k, (part, text) in enumerate(legend):
+        ly = 0.05 - 0.45 * k
+        ax.add_patch(Rectangle((x0, ly - 0.12), 0.25, 0.25, facecolor=COLORS[part], edgecolor="none"))
+        extra = f": {values[part]}" if part in values else ""
+        ax.text(x0 + 0.35, ly, text + extra, va="center")
+    ax.set_xlim(-0.2, x0 + max(width, 3.2) + 0.2)
+    ax.set_ylim(-0.55 - 0.45 * (len(legend) - 1), 3.3)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_loop_nest(mapping, layer=None, arch=None, *, ax=None):
+    """A mapping's loop nest with each loop on the band of the level it runs at.
+
+    Parameters
+    ----------
+    mapping : cnnlib.hardware.mapping.Mapping
+    layer, arch : optional
+        Passed to ``Mapping.loop_nest``: each level's header then shows the words it holds.
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure if omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line of text per line of ``mapping.loop_nest(layer, arch)``, on bands in the level
+        colours: the temporal loops of each storage level, the spatial loops on the PE array
+        (run in parallel, over the NoC's colour), and the MAC.
+    """
+    lines = mapping.loop_nest(layer, arch).splitlines()
+    part, parts = None, []
+    for line in lines:
+        word = line.split()[0]
+        if word in mapping.levels:
+            part = word
+        elif word == "spatial_for":
+            part = "PE array"
+        elif word == "MAC:":
+            part = "MAC"
+        parts.append(part)
+    ax = _new_axes(ax, (MAX_WIDTH, 0.3 * len(lines) + 0.4))
+    n = len(lines)
+    start = 0
+    for i in range(1, n + 1):
+        if i == n or parts[i] != parts[start]:
+            color = COLORS["NoC"] if parts[start] == "PE array" else COLORS.get(parts[start], "0.8")
+            ax.add_patch(Rectangle((0, n - i), 1, i - start, transform=ax.get_yaxis_transform(),
+                                   facecolor=mpl.colors.to_rgba(color, 0.3), edgecolor="none"))
+            label = "PE array\n(parallel)" if parts[start] == "PE array" else parts[start]
+            ax.text(0.01, n - (start + i) / 2, label, transform=ax.get_yaxis_transform(), va="center",
+                    color="0.2", fontweight="bold", linespacing=0.9)
+            start = i
+    for i, line in enumerate(lines):
+        ax.text(0.13, n - i - 0.5, line, transform=ax.get_yaxis_transform(), va="center", family="monospace")
+    ax.set_ylim(0, n)
+    ax.axis("off")
+    return ax
+
+
+def plot_row_stationary(H=5, R=3, *, ax=None):
+    """Row stationary on a 1-D slice of a layer: which filter, input and psum rows each PE holds.
+
+    Eyeriss (Chen et al., ISCA 2016) gives PE (i, j) of an R x E block filter row i and input
+    row i + j; it convolves them into a row of partial sums of output row j. Filter rows are
+    reused across a PE row (horizontally), input rows along the diagonals (i + j constant), and
+    the partial sums of an output row are added up a PE column (spatial reduction).
+
+    Parameters
+    ----------
+    H, R : int
+        Input rows and filter rows (stride 1, no padding): E = H - R + 1 output rows.
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure if omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        An R x E grid of PEs, each labelled with its filter row (weights' colour), input row
+        (inputs') and output row (outputs'), with the three reuse paths drawn.
+    """
+    E = conv_output_size(H, R)
+    ax = _new_axes(ax, (MAX_WIDTH, 1.5 * R + 1.6))
+    size, gap = 1.5, 0.5
+    for i in range(R):
+        for j in range(E):
+            x, y = j * (size + gap), (R - 1 - i) * (size + gap * 0.6)
+            ax.add_patch(Rectangle((x, y), size, size, facecolor="white", edgecolor="0.3", lw=1.5))
+            for k, (op, text) in enumerate((("weights", f"W row {i}"), ("inputs", f"I row {i + j}"),
+                                            ("outputs", f"O row {j}"))):
+                ax.text(x + size / 2, y + size * (0.78 - 0.28 * k), text, ha="center", va="center",
+                        color=COLORS[op], fontweight="bold")
+            if i + 1 < R and j > 0:  # the same input row at PE (i + 1, j - 1): diagonal reuse
+                ax.plot([x + size / 2, x - gap - size / 2], [y + 0.5 * size, y - gap * 0.6 - 0.5 * size],
+                        color=COLORS["inputs"], lw=2, zorder=0)
+        ax.annotate("", ((E - 1) * (size + gap) + size, (R - 1 - i) * (size + gap * 0.6) + 0.78 * size),
+                    (-0.6, (R - 1 - i) * (size + gap * 0.6) + 0.78 * size),
+                    arrowprops={"arrowstyle": "-|>", "color": COLORS["weights"], "lw": 1.5, "alpha": 0.6},
+                    zorder=0)
+    top = (R - 1) * (size + gap * 0.6) + size
+    for j in range(E):
+        x = j * (size + gap) + size + 0.12
+        _arrow(ax, (x, 0.1), (x, top + 0.5), color=COLORS["outputs"], lw=2)
+        ax.text(x - 0.12 - size / 2, top + 0.55, f"O row {j}", ha="center", va="bottom",
+                color=COLORS["outputs"])
+    ax.text(E * (size + gap) - gap, top + 0.55, "psums summed\nup each column", ha="left", va="bottom",
+            color=COLORS["outputs"])
+    ax.text(-0.7, top - 0.22 * size, "filter rows\nsent along\nPE rows", ha="right", va="top",
+            color=COLORS["weights"])
+    ax.text(-0.7, 0.25 * size, "input rows\nreused along\nthe diagonals", ha="right", va="center",
+            color=COLORS["inputs"])
+    ax.set_xlim(-3.0, E * (size + gap))
+    ax.set_ylim(-0.2, top + 1.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax
+
+
+#: The lecture's loop dims each operand's index depends on (an input also moves with E + R, F + S).
+DEPENDS = {"weights": "MCRS", "inputs": "NCEFRS", "outputs": "NMEF"}
+
+
+def plot_spatial_sharing(rows, cols, *, ax=None):
+    """Multicast and spatial reduction on a PE array with one loop dim unrolled on each side.
+
+    PEs that share an operand (it does not depend on the dim that tells them apart) receive it
+    from one GLB read: a **multicast**. PEs that produce partial sums of the same output add
+    them on the way out: a **spatial reduction**, one GLB write for the whole line.
+
+    Parameters
+    ----------
+    rows, cols : (str, int)
+        The dim unrolled across the PE rows and its factor, and the same for the columns, e.g.
+        ``("C", 4)`` and ``("M", 4)``; factors up to 6.
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure if omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The PEs labelled with their dim values; lines in the operand colours: a multicast line
+        along each row or column that shares an input or weight, and a summing line with a
+        "+" for each row or column whose psums are reduced.
+    """
+    (dr, nr), (dc, nc) = rows, cols
+    for d, n, name in ((dr, nr, "rows"), (dc, nc, "cols")):
+        if d not in "NMCEFRS" or not 1 <= as_int(n, name, 1) <= 6:
+            raise ValueError(f"{name} must be (a dim of NMCEFRS, a factor 1 ... 6); got {(d, n)}")
+    ax = _new_axes(ax, (MAX_WIDTH, 0.95 * nr + 2.2))
+    size, gap = 1.0, 0.55
+    step = size + gap
+
+    def corner(r, c):
+        return c * step, (nr - 1 - r) * step
+
+    for r in range(nr):
+        for c in range(nc):
+            x, y = corner(r, c)
+            ax.add_patch(Rectangle((x, y), size, size, facecolor="white", edgecolor="0.3", lw=1.5, zorder=2))
+            ax.text(x + size / 2, y + size / 2, f"{dr.lower()}{r} {dc.lower()}{c}", ha="center", va="center",
+                    zorder=3)
+    width, height = nc * step - gap, nr * step - gap
+    notes = []
+    for k, op in enumerate(("inputs", "weights", "outputs")):
+        color, off = COLORS[op], (0.15, 0.85, None)[k]  # input lines low, weight lines high in a PE
+        along_rows = dc not in DEPENDS[op]  # the same word for every PE of a row
+        along_cols = dr not in DEPENDS[op]
+        if op != "outputs":
+            for r in range(nr) if along_rows else ():
+                y = corner(r, 0)[1] + off * size
+                _arrow(ax, (-0.9, y), (width + 0.1, y), color=color, lw=2)
+            for c in range(nc) if along_cols and not along_rows else ():
+                x = corner(0, c)[0] + off * size
+                _arrow(ax, (x, height + 0.7), (x, -0.1), color=color, lw=2)
+            kind = ("multicast along each row" if along_rows else "multicast down each column" if along_cols
+                    else "one word per PE (unicast)")
+        else:
+            for c in range(nc) if along_cols else ():
+                x = corner(0, c)[0] + size + 0.12
+                _arrow(ax, (x, height), (x, -0.45), color=color, lw=2)
+                ax.text(x, -0.5, "+", ha="center", va="top", color=color, fontsize=16, fontweight="bold")
+            for r in range(nr) if along_rows and not along_cols else ():
+                y = corner(r, 0)[1] - 0.12
+                _arrow(ax, (0, y), (width + 0.45, y), color=color, lw=2)
+                ax.text(width + 0.5, y, "+", ha="left", va="center", color=color, fontsize=16,
+                        fontweight="bold")
+            kind = ("reduced down each column" if along_cols else "reduced along each row" if along_rows
+                    else "one output per PE (no reduction)")
+        notes.append((op, f"{op}: {kind}"))
+    for k, (op, text) in enumerate(notes):
+        ax.text(width + 1.2, height - 0.45 * k, text, color=COLORS[op], va="top", fontweight="bold")
+    ax.text(width + 1.2, height - 1.6, "arrows start at the GLB: one read per line;\n"
+            "each + is one GLB write", va="top")
+    ax.text(width / 2, height + 0.75, f"{dr} across {nr} rows, {dc} across {nc} columns", ha="center",
+            va="bottom")
+    ax.set_xlim(-1.2, width + 7.5)
+    ax.set_ylim(-1.1, height + 1.3)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_hex, to_rgba
 from matplotlib.font_manager import FontProperties
+from matplotlib.patches import FancyBboxPatch
 from matplotlib.text import Text
 from numpy.testing import assert_allclose, assert_array_equal
 
@@ -296,3 +297,57 @@ def test_explorers_redraw_on_release_and_carry_their_first_state_as_png():
         assert base64.b64decode(bundle["image/png"]) == first and first.startswith(PNG)
     boxes[-1].children[0].children[2].value = "os"  # the static image stays the first state
     assert bytes(boxes[-1].children[-1].value) != base64.b64decode(boxes[-1]._repr_mimebundle_()["image/png"])
+
+
+def test_hierarchy_draws_each_level_in_its_colour_with_its_value():
+    ax = viz.plot_hierarchy(values={"DRAM": "200x", "GLB": "6x", "NoC": "2x", "RF": "1x", "MAC": "1x"})
+    boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    assert [to_hex(b.get_edgecolor()) for b in boxes] == [viz.COLORS["DRAM"].lower(), viz.COLORS["GLB"].lower()]
+    texts = [t.get_text() for t in ax.texts]
+    assert {"200x", "6x", "2x", "RF in each PE: 1x", "MAC: 1x", "12 x 14 PEs (4 x 4 drawn)"} <= set(texts)
+    rf = [p for p in ax.patches if p.get_facecolor() == to_rgba(viz.COLORS["RF"])]
+    assert len(rf) == 16 + 1  # 4 x 4 PEs drawn, and the legend's square
+    one = viz.plot_hierarchy(["DRAM"], pes=(1, 1))
+    assert "RF in each PE" not in [t.get_text() for t in one.texts]
+    with pytest.raises(ValueError, match=r"values must name parts drawn"):
+        viz.plot_hierarchy(values={"L2": "3x"})
+
+
+def test_loop_nest_puts_each_loop_on_its_level():
+    from cnnlib.counting import ConvShape
+    from cnnlib.hardware.arch import eyeriss_like
+    from cnnlib.hardware.mapping import Mapping
+
+    arch = eyeriss_like(rows=4, cols=4, glb_words=2048)
+    layer = ConvShape(N=1, C=4, H=10, W=10, M=8, R=3, S=3)
+    mapping = Mapping.build(arch, {"DRAM": [("M", 2)], "GLB": [("E", 8), ("F", 8), ("R", 3)], "RF": [("S", 3)]},
+                            rows=[("C", 4)], cols=[("M", 4)])
+    ax = viz.plot_loop_nest(mapping, layer, arch)
+    lines = mapping.loop_nest(layer, arch).splitlines()
+    assert [t.get_text() for t in ax.texts if t.get_fontfamily() == ["monospace"]] == lines
+    bands = [t.get_text() for t in ax.texts if t.get_fontweight() == "bold"]
+    assert bands == ["DRAM", "GLB", "PE array\n(parallel)", "RF", "MAC"]
+    assert [p.get_facecolor()[:3] for p in ax.patches] == [
+        to_rgba(viz.COLORS[k])[:3] for k in ("DRAM", "GLB", "NoC", "RF", "MAC")]
+
+
+def test_row_stationary_gives_pe_i_j_filter_row_i_and_input_row_i_plus_j():
+    ax = viz.plot_row_stationary(H=5, R=3)
+    texts = [t.get_text() for t in ax.texts]
+    for i in range(3):
+        for j in range(3):
+            assert texts.count(f"I row {i + j}") == min(i + j, 4 - (i + j), 2) + 1  # PEs on that diagonal
+    assert texts.count("W row 1") == 3 and texts.count("O row 2") == 3 + 1  # (+ the column's label)
+
+
+@pytest.mark.parametrize("rows, cols, expected", [
+    (("C", 4), ("M", 4), ["inputs: multicast along each row", "weights: one word per PE (unicast)",
+                          "outputs: reduced down each column"]),
+    (("M", 2), ("E", 3), ["inputs: multicast down each column", "weights: multicast along each row",
+                          "outputs: one output per PE (no reduction)"]),
+])
+def test_spatial_sharing_follows_which_dims_each_operand_depends_on(rows, cols, expected):
+    ax = viz.plot_spatial_sharing(rows, cols)
+    assert [t.get_text() for t in ax.texts if t.get_fontweight() == "bold" and ":" in t.get_text()] == expected
+    with pytest.raises(ValueError, match="rows must be"):
+        viz.plot_spatial_sharing(("Q", 2), cols)
