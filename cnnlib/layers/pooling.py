@@ -1,8 +1,8 @@
 """Pooling layers: a function (max or mean) applied to each R x S window, each channel separately.
 
-The window slides with stride U x V (by default the window size, so windows do not overlap)
-over the input, padded by P rows and Q columns on each side. Pooling has no weights: C channels
-in, the same C channels out, each E x F with E = floor((H + 2P - R) / U) + 1.
+The window slides with stride U (Uh rows, Uw columns; by default the window size, so windows
+do not overlap) over the input, padded by Ph rows and Pw columns on each side. Pooling has no
+weights: C channels in, the same C channels out, each E x F with E = floor((H + 2Ph - R) / Uh) + 1.
 """
 
 from __future__ import annotations
@@ -14,41 +14,41 @@ from ..shapes import conv_output_size
 
 
 def _pool_args(x, size, stride, padding):
-    """Validate the pooling arguments; return x, (R, S), (U, V), (P, Q), (E, F)."""
+    """Validate the pooling arguments; return x, (R, S), (Uh, Uw), (Ph, Pw), (E, F)."""
     x = as_float_array(x, "x")
     check_ndim(x, 4, "x", "(N, C, H, W)")
     R, S = as_pair(size, "size", 1)
-    U, V = as_pair((R, S) if stride is None else stride, "stride", 1)
-    P, Q = as_pair(padding, "padding", 0)
-    if P > R // 2 or Q > S // 2:
-        raise ValueError(f"padding must be at most half the window size {(R, S)}; got {(P, Q)}")
+    Uh, Uw = as_pair((R, S) if stride is None else stride, "stride", 1)
+    Ph, Pw = as_pair(padding, "padding", 0)
+    if Ph > R // 2 or Pw > S // 2:
+        raise ValueError(f"padding must be at most half the window size {(R, S)}; got {(Ph, Pw)}")
     if min(x.shape) == 0:
         raise ValueError(f"x must not be empty; got shape {x.shape}")
     H, W = x.shape[2:]
-    E = conv_output_size(H, R, P, U)
-    F = conv_output_size(W, S, Q, V, names=("W", "S"))
-    return x, (R, S), (U, V), (P, Q), (E, F)
+    E = conv_output_size(H, R, Ph, Uh)
+    F = conv_output_size(W, S, Pw, Uw, names=("W", "S"))
+    return x, (R, S), (Uh, Uw), (Ph, Pw), (E, F)
 
 
-def _windows(x, R, S, U, V, P, Q, E, F, fill):
-    """The (N, C, E, F, R, S) windows of x padded with ``fill`` (a view, no copy when P = Q = 0)."""
-    xp = np.pad(x, ((0, 0), (0, 0), (P, P), (Q, Q)), constant_values=fill) if P or Q else x
+def _windows(x, R, S, Uh, Uw, Ph, Pw, E, F, fill):
+    """The (N, C, E, F, R, S) windows of x padded with ``fill`` (a view, no copy when Ph = Pw = 0)."""
+    xp = np.pad(x, ((0, 0), (0, 0), (Ph, Ph), (Pw, Pw)), constant_values=fill) if Ph or Pw else x
     win = np.lib.stride_tricks.sliding_window_view(xp, (R, S), axis=(2, 3))
-    return win[:, :, : U * (E - 1) + 1 : U, : V * (F - 1) + 1 : V]
+    return win[:, :, : Uh * (E - 1) + 1 : Uh, : Uw * (F - 1) + 1 : Uw]
 
 
-def _scatter(parts, x_shape, R, S, U, V, P, Q, E, F):
+def _scatter(parts, x_shape, R, S, Uh, Uw, Ph, Pw, E, F):
     """Add each window tap's (N, C, E, F) contribution back onto the input positions it came from.
 
     ``parts(i, j)`` gives the gradient that flows to tap (i, j) of every window. Overlapping
     windows (stride < size) add up; padding rows and columns are cut off at the end.
     """
     N, C, H, W = x_shape
-    dxp = np.zeros((N, C, H + 2 * P, W + 2 * Q), dtype=parts(0, 0).dtype)
+    dxp = np.zeros((N, C, H + 2 * Ph, W + 2 * Pw), dtype=parts(0, 0).dtype)
     for i in range(R):
         for j in range(S):
-            dxp[:, :, i : i + U * (E - 1) + 1 : U, j : j + V * (F - 1) + 1 : V] += parts(i, j)
-    return dxp[:, :, P : P + H, Q : Q + W]
+            dxp[:, :, i : i + Uh * (E - 1) + 1 : Uh, j : j + Uw * (F - 1) + 1 : Uw] += parts(i, j)
+    return dxp[:, :, Ph : Ph + H, Pw : Pw + W]
 
 
 def _check_dout(dout, shape):
@@ -66,9 +66,9 @@ def max_pool2d(x, size, stride=None, padding=0):
     x : array (N, C, H, W)
     size : int or (R, S)
         Window size.
-    stride : int or (U, V), optional
+    stride : int or (Uh, Uw), optional
         Distance between windows; defaults to ``size`` (non-overlapping windows).
-    padding : int or (P, Q)
+    padding : int or (Ph, Pw)
         Padding on each side with -inf (never selected), at most half the window.
 
     Returns
@@ -91,8 +91,8 @@ def max_pool2d(x, size, stride=None, padding=0):
     >>> max_pool2d(x, 2)[0, 0].tolist()
     [[6.0, 8.0], [3.0, 4.0]]
     """
-    x, (R, S), (U, V), (P, Q), (E, F) = _pool_args(x, size, stride, padding)
-    return _windows(x, R, S, U, V, P, Q, E, F, -np.inf).max(axis=(4, 5))
+    x, (R, S), (Uh, Uw), (Ph, Pw), (E, F) = _pool_args(x, size, stride, padding)
+    return _windows(x, R, S, Uh, Uw, Ph, Pw, E, F, -np.inf).max(axis=(4, 5))
 
 
 def max_pool2d_backward(dout, x, size, stride=None, padding=0):
@@ -110,11 +110,11 @@ def max_pool2d_backward(dout, x, size, stride=None, padding=0):
     dx : array (N, C, H, W)
         dL/dx: zero except at each window's maximum (the first one if several tie).
     """
-    x, (R, S), (U, V), (P, Q), (E, F) = _pool_args(x, size, stride, padding)
+    x, (R, S), (Uh, Uw), (Ph, Pw), (E, F) = _pool_args(x, size, stride, padding)
     dout = _check_dout(dout, (*x.shape[:2], E, F)).astype(x.dtype, copy=False)
-    win = _windows(x, R, S, U, V, P, Q, E, F, -np.inf)
+    win = _windows(x, R, S, Uh, Uw, Ph, Pw, E, F, -np.inf)
     argmax = win.reshape(*win.shape[:4], R * S).argmax(axis=-1)  # (N, C, E, F)
-    return _scatter(lambda i, j: dout * (argmax == i * S + j), x.shape, R, S, U, V, P, Q, E, F)
+    return _scatter(lambda i, j: dout * (argmax == i * S + j), x.shape, R, S, Uh, Uw, Ph, Pw, E, F)
 
 
 def avg_pool2d(x, size, stride=None, padding=0):
@@ -128,8 +128,8 @@ def avg_pool2d(x, size, stride=None, padding=0):
     >>> avg_pool2d(x, 2)[0, 0].tolist()
     [[3.25, 5.25], [2.0, 2.0]]
     """
-    x, (R, S), (U, V), (P, Q), (E, F) = _pool_args(x, size, stride, padding)
-    return _windows(x, R, S, U, V, P, Q, E, F, 0.0).mean(axis=(4, 5))
+    x, (R, S), (Uh, Uw), (Ph, Pw), (E, F) = _pool_args(x, size, stride, padding)
+    return _windows(x, R, S, Uh, Uw, Ph, Pw, E, F, 0.0).mean(axis=(4, 5))
 
 
 def avg_pool2d_backward(dout, x, size, stride=None, padding=0):
@@ -137,6 +137,6 @@ def avg_pool2d_backward(dout, x, size, stride=None, padding=0):
 
     Same parameters as :func:`max_pool2d_backward`; returns dx (N, C, H, W).
     """
-    x, (R, S), (U, V), (P, Q), (E, F) = _pool_args(x, size, stride, padding)
+    x, (R, S), (Uh, Uw), (Ph, Pw), (E, F) = _pool_args(x, size, stride, padding)
     share = _check_dout(dout, (*x.shape[:2], E, F)).astype(x.dtype, copy=False) / x.dtype.type(R * S)
-    return _scatter(lambda i, j: share, x.shape, R, S, U, V, P, Q, E, F)
+    return _scatter(lambda i, j: share, x.shape, R, S, Uh, Uw, Ph, Pw, E, F)
