@@ -8,7 +8,11 @@ shortcut modules). One definition of a network serves three purposes:
   (``model.train()``, ``y = model(x)``, ``dx = model.backward(dout)``, then ``model.gradients()``
   holds dL/d(parameter) under the names of ``model.parameters()``);
 - counting (``model.counts(in_shape)``, and per layer via ``model.layers(in_shape)``);
-- the hardware model (``layer.conv_shape(in_shape)`` gives each CONV/FC layer's ConvShape).
+- the hardware model (``layer.conv_shape(in_shape)`` gives each CONV/FC layer's ConvShape;
+  ``layer.layer_kind`` is "CONV" or "FC" for exactly those layers).
+
+Layer shapes come from ``cnnlib.shapes`` and per-layer counts from ``cnnlib.counting``; neither
+imports this module (``counting.summary`` reads a network only through the methods below).
 
 Shapes without the batch axis are called ``in_shape``/``out_shape``: (C, H, W) for fmaps, (K,)
 for vectors.
