@@ -20,6 +20,7 @@ CHECKSUMS = {
     "mnist_5k.npz": "246e0c30eeea57c8d0037d3f38c8e00651ec204cc61b8022563e9aeeb9d756f4",
     "lenet5.npz": "ecb3cc9875973d0d166ee0744f83f709812bce3d5d2979c366b55c4003c158f2",
     "lenet5_repeats.npz": "be4453594ee4b78c8b42a5670f16d4eac5089f1414e4e894009c7054ba7cb3f1",
+    "lenet5_pruned.npz": "83f63c756816c4ff0abb49d8a548b57b783b0fa19b8f8a3e28555e7d0c36ee36",
 }
 
 _RESTORE = "restore it with `git checkout -- data/{name}` (or a fresh clone of the course)"

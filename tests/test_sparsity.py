@@ -283,3 +283,59 @@ def test_compressed_format_bad_arguments():
         break_even_density("csr")
     with pytest.raises(ValueError, match=r"word_bits must hold pairs_per_word pairs: 3 x \(5 \+ 32\) > 64"):
         rlc_encode(np.ones(3)).bits(level_bits=32)
+
+
+# -- the shipped pruned LeNet-5 -------------------------------------------------------------------
+
+
+def test_the_shipped_pruned_lenet5_is_sparse_and_as_accurate_as_the_dense_one():
+    from cnnlib.data import load_mnist, load_npz
+    from cnnlib.train import lenet5_split
+
+    images, labels = load_mnist()
+    _, _, test = lenet5_split(labels.astype(np.int64))
+    pruned, dense = models.lenet5(pretrained="pruned"), models.lenet5(pretrained=True)
+    sparsity = weight_sparsity(pruned)
+    assert sparsity["total"] >= 0.9
+    acc = {name: np.mean(net.predict(images[test]) == labels[test]) for name, net in
+           (("pruned", pruned), ("dense", dense))}
+    assert acc["pruned"] >= acc["dense"] - 0.01
+    stored = load_npz("lenet5_pruned.npz")
+    assert acc["pruned"] == pytest.approx(float(stored["history_test_accuracy"]), abs=1e-3)
+    assert acc["dense"] == pytest.approx(float(stored["history_dense_test_accuracy"]))
+    assert pruned["f5"].w.dtype == np.float32 and stored["f5.w"].dtype == np.float32
+    with pytest.raises(ValueError, match="pretrained must be False, True or 'pruned'; got 'sparse'"):
+        models.lenet5(pretrained="sparse")
+
+
+def test_the_pruning_command_reproduces_the_shipped_first_epoch(tmp_path):
+    """`python -m cnnlib.train lenet5-pruned` is the recipe behind data/lenet5_pruned.npz: its first
+    step's first epoch (the cosine schedule starts at the same rate whatever the epoch count)
+    gives the shipped file's minibatch losses again."""
+    import subprocess
+    import sys
+
+    from cnnlib.data import load_npz
+
+    out = tmp_path / "pruned.npz"
+    res = subprocess.run([sys.executable, "-m", "cnnlib.train", "lenet5-pruned", "--steps", "1", "--epochs", "1",
+                          "--quiet", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "50.0% of the CONV and FC weights are zero" in res.stdout and f"wrote {out}" in res.stdout
+    shipped = load_npz("lenet5_pruned.npz")
+    with np.load(out, allow_pickle=False) as fresh:
+        n = len(fresh["history_batch_loss"])
+        assert n == 3500 // 64 + 1
+        assert_allclose(fresh["history_batch_loss"], shipped["history_batch_loss"][:n], rtol=1e-9)
+        assert fresh["history_dense_test_accuracy"] == shipped["history_dense_test_accuracy"]
+        assert set(fresh.files) == set(shipped)
+
+
+def test_a_corrupted_pruned_file_is_refused_by_name(tmp_path):
+    from cnnlib.data import DATA_DIR, load_npz
+
+    corrupt = bytearray((DATA_DIR / "lenet5_pruned.npz").read_bytes())
+    corrupt[100] ^= 0xFF
+    (tmp_path / "lenet5_pruned.npz").write_bytes(bytes(corrupt))
+    with pytest.raises(ValueError, match=r"lenet5_pruned.npz is corrupted: its sha256 is"):
+        load_npz("lenet5_pruned.npz", tmp_path)

@@ -123,9 +123,12 @@ def lenet5(pretrained=False, *, sparse_c3=False, activation="tanh", seed=0, dtyp
 
     Parameters
     ----------
-    pretrained : bool
-        Load the trained weights shipped in ``data/lenet5.npz`` (full C3 and tanh, the
+    pretrained : bool or "pruned"
+        True: load the trained weights shipped in ``data/lenet5.npz`` (full C3 and tanh, the
         defaults; trained by ``python -m cnnlib.train lenet5``, see data/README.md).
+        "pruned": load ``data/lenet5_pruned.npz``, the same network with 91 % of its CONV and
+        FC weights pruned to exactly zero (``python -m cnnlib.train lenet5-pruned``, see
+        :mod:`cnnlib.sparsity`).
     sparse_c3 : bool
         Connect C3 as in the 1998 paper (:data:`C3_CONNECTIONS`) instead of fully.
     activation : str
@@ -140,6 +143,8 @@ def lenet5(pretrained=False, *, sparse_c3=False, activation="tanh", seed=0, dtyp
         A Sequential: input (N, 1, 32, 32), output (N, 10) class scores; ``predict(images)``
         takes raw uint8 MNIST digits (N, 28, 28) and returns their labels.
     """
+    if not (isinstance(pretrained, bool) or pretrained == "pruned"):
+        raise ValueError(f"pretrained must be False, True or 'pruned'; got {pretrained!r}")
     if pretrained and (sparse_c3 or activation != "tanh"):
         raise ValueError("pretrained=True needs the trained network's sparse_c3=False and activation='tanh'; "
                          f"got sparse_c3={sparse_c3}, activation={activation!r}")
@@ -162,5 +167,5 @@ def lenet5(pretrained=False, *, sparse_c3=False, activation="tanh", seed=0, dtyp
     if pretrained:
         from ..data import load_npz
 
-        model.load_state(load_npz("lenet5.npz"))
+        model.load_state(load_npz("lenet5_pruned.npz" if pretrained == "pruned" else "lenet5.npz"))
     return model
