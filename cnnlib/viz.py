@@ -668,11 +668,13 @@ def plot_roofline(machine, points=(), *, labels=(), color=None, label=None, xlim
         if group:
             ax.scatter([p.intensity for p in group], [p.attainable / 1e9 for p in group], marker=marker,
                        s=40, zorder=3, color=color, facecolor="none" if marker == "o" else color)
-    for p in points:
-        if p.name in texts:
-            ax.annotate(texts[p.name], (p.intensity, p.attainable / 1e9), xytext=(6, -4),
-                        textcoords="offset points", ha="left", va="top", color=color,
-                        arrowprops={"arrowstyle": "-", "color": color, "lw": 0.8})
+    named = sorted((p for p in points if p.name in texts), key=lambda p: p.intensity)
+    for k, p in enumerate(named):  # alternately above-left and below-right of the roof: no overlaps
+        above = k % 2 == 0
+        ax.annotate(texts[p.name], (p.intensity, p.attainable / 1e9),
+                    xytext=(-12, 16) if above else (12, -16), textcoords="offset points",
+                    ha="right" if above else "left", va="bottom" if above else "top", color=color,
+                    arrowprops={"arrowstyle": "-", "color": color, "lw": 0.8})
     ax.legend(handles=[
         plt.Line2D([], [], ls="", marker="o", markerfacecolor="none", color="0.2", label="CONV layer"),
         plt.Line2D([], [], ls="", marker="x", color="0.2", label="FC layer (E = F = 1)"),
