@@ -1,4 +1,4 @@
-"""Optional: the explorers render and respond in a real JupyterLab front end (headless Chromium).
+"""The explorers render and respond in a real JupyterLab front end (headless Chromium).
 
 nbval checks what the kernel prints, not what a student sees: a widget can pass nbval and still be
 unusable in the browser (notebook 03's sliders once had no track). This test serves a copy of the
@@ -6,11 +6,10 @@ notebooks with the same JupyterLab command as `make lab`, runs each notebook tha
 in Chromium, and checks that every explorer is drawn as a live widget and redraws when its first
 slider moves or its first menu changes.
 
-It needs Playwright's Python package and a Chromium on the machine, neither of which the course
-installs; without them it is skipped. To run it (Debian):
+`make test-browser` runs it (`make test` skips it): the lock installs Playwright's Python package,
+and the target installs Debian's chromium when it is missing and the user is root. By hand:
 
-    apt-get install chromium && .venv/bin/pip install playwright
-    .venv/bin/pytest tests/test_widgets_browser.py
+    COURSE_BROWSER=1 .venv/bin/python -m pytest tests/browser/test_widgets_browser.py
 
 (``playwright install`` is not needed: the test drives the system Chromium.)
 """
