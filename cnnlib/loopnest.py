@@ -26,6 +26,7 @@ they run over instead: x, y, i, j, k are its e, f, r, s, c (see CONTRIBUTING.md 
 from __future__ import annotations
 
 import itertools
+import operator
 
 import numpy as np
 
@@ -112,6 +113,10 @@ def _indices(bounds: dict[str, int], order, tile):
 
 def _visit(loops, bounds, sizes):
     """Run the loops (name, variable, trips), outermost first; skip indices past a partial last tile."""
+    if not sizes:  # untiled: each loop is one variable, only their order changes
+        slide_order = operator.itemgetter(*[[var for _, var, _ in loops].index(v) for v in LOOPS])
+        yield from map(slide_order, itertools.product(*(range(t) for _, _, t in loops)))
+        return
     for trip in itertools.product(*(range(t) for _, _, t in loops)):
         value = dict.fromkeys(LOOPS, 0)
         for (name, var, _), t in zip(loops, trip, strict=True):
