@@ -2,35 +2,44 @@ import numpy as np
 import pytest
 from gradcheck import assert_grad
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
-from test_conv import conv_cases
+from test_conv import PATHS, conv_cases
 
-from cnnlib.layers import col2im, conv2d, conv2d_backward, im2col
+from cnnlib.layers import col2im, conv2d, conv2d_backward, conv_fast, im2col
+
+# the backward pass has the readable path and the fast one on its blocks (Winograd is forward only)
+BACKWARD_PATHS = [p for p in sorted(PATHS) if "winograd" not in p]
 
 
-def check_gradients(x, w, b, stride, padding, dilation, groups, seed=0):
-    """dx, dw, db of conv2d_backward against central differences of conv2d, in float64."""
+def check_gradients(x, w, b, stride, padding, dilation, groups, seed=0, path="fast, default"):
+    """dx, dw, db of conv2d_backward on ``path`` against central differences of conv2d, in float64."""
     x, w = x.astype(np.float64), w.astype(np.float64)
     b = np.zeros(w.shape[0]) if b is None else b.astype(np.float64)
     kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     dout = np.random.default_rng(seed).standard_normal(conv2d(x, w, b, **kw).shape)
-    dx, dw, db = conv2d_backward(dout, x, w, **kw)
+    fast, settings = PATHS[path]
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in settings.items():
+            patch.setattr(conv_fast, name, value)
+        dx, dw, db = conv2d_backward(dout, x, w, fast=fast, **kw)
     assert dx.shape == x.shape and dw.shape == w.shape and db.shape == b.shape
     assert_grad(lambda x_: conv2d(x_, w, b, **kw), x, dout, dx)
     assert_grad(lambda w_: conv2d(x, w_, b, **kw), w, dout, dw)
     assert_grad(lambda b_: conv2d(x, w, b_, **kw), b, dout, db)
 
 
-@settings(max_examples=60)
-@given(conv_cases())
-def test_gradients_match_numeric(case):
-    check_gradients(*case)
+@settings(max_examples=60, deadline=None)
+@given(conv_cases(), st.sampled_from(BACKWARD_PATHS))
+def test_gradients_match_numeric(case, path):
+    check_gradients(*case, path=path)
 
 
-def test_gradients_with_mixed_pairs_and_groups():
+@pytest.mark.parametrize("path", BACKWARD_PATHS)
+def test_gradients_with_mixed_pairs_and_groups(path):
     rng = np.random.default_rng(1)
     x, w, b = rng.standard_normal((3, 4, 7, 6)), rng.standard_normal((6, 2, 3, 2)), rng.standard_normal(6)
-    check_gradients(x, w, b, stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2)
+    check_gradients(x, w, b, stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2, path=path)
 
 
 @settings(max_examples=60, deadline=None)
@@ -58,11 +67,12 @@ def test_known_values():
     assert_allclose(db, [4.0])
 
 
+@pytest.mark.parametrize("fast", [True, False])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_dtype_is_kept(dtype):
+def test_dtype_is_kept(dtype, fast):
     x = np.ones((2, 3, 5, 5), dtype=dtype)
     w = np.ones((4, 3, 3, 3), dtype=dtype)
-    grads = conv2d_backward(np.ones((2, 4, 3, 3), dtype=dtype), x, w)
+    grads = conv2d_backward(np.ones((2, 4, 3, 3), dtype=dtype), x, w, fast=fast)
     assert [g.dtype for g in grads] == [dtype] * 3
 
 

@@ -14,7 +14,8 @@ along H and W: (Uh, Uw), (Ph, Pw), (Dh, Dw).
   multiply (GEMM) per group. By default ``conv2d`` hands the same computation to
   ``cnnlib.layers.conv_fast`` (cache-sized blocks, Winograd), which gives the same results
   faster; ``conv2d(..., fast=False)`` runs the readable version below.
-- ``col2im`` and ``conv2d_backward``: the gradients, as matrix products on the same columns.
+- ``col2im`` and ``conv2d_backward``: the gradients, as matrix products on the same columns
+  (also handed to ``conv_fast`` by default, ``fast=False`` for the readable version).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 from .. import activations as _act
 from .._checks import as_float_array, as_int, as_pair, check_ndim
 from ..shapes import conv_output_size
-from .conv_fast import conv2d_fast
+from .conv_fast import conv2d_backward_blocked, conv2d_fast
 from .windows import pad, windows
 
 
@@ -281,7 +282,7 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, fast=True
     return out
 
 
-def conv2d_backward(dout, x, w, *, stride=1, padding=0, dilation=1, groups=1):
+def conv2d_backward(dout, x, w, *, stride=1, padding=0, dilation=1, groups=1, fast=True):
     """Gradients of :func:`conv2d`: from dL/dO to dL/dI, dL/dW and dL/dB.
 
     Parameters
@@ -294,6 +295,9 @@ def conv2d_backward(dout, x, w, *, stride=1, padding=0, dilation=1, groups=1):
         The filters of the forward pass.
     stride, padding, dilation, groups
         As in the forward pass.
+    fast : bool
+        True (default): the same products on the forward pass's cache-sized blocks
+        (``cnnlib.layers.conv_fast``). False: the readable version below.
 
     Returns
     -------
@@ -316,7 +320,8 @@ def conv2d_backward(dout, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     - dcols = W^T dO, (C/groups R S) x (N E F); each input value was copied into up to R S
       columns, so its gradient is the sum of those entries (:func:`col2im`).
 
-    The column matrix is built whole (N E F columns), so memory grows with the batch.
+    The readable version (``fast=False``) builds the column matrix whole (N E F columns), so
+    its memory grows with the batch; the fast one builds it a block at a time.
 
     Examples
     --------
@@ -340,10 +345,13 @@ def conv2d_backward(dout, x, w, *, stride=1, padding=0, dilation=1, groups=1):
         )
     dtype = np.result_type(x, dout)
     x, w, dout = x.astype(dtype, copy=False), w.astype(dtype, copy=False), dout.astype(dtype, copy=False)
+    db = dout.sum(axis=(0, 2, 3))
+    if fast:
+        return *conv2d_backward_blocked(dout, x, w, stride, padding, dilation, groups, E, F), db
     cols = im2col(x, R, S, stride, padding, dilation).reshape(groups, Cg * R * S, N * E * F)
     dO = dout.transpose(1, 0, 2, 3).reshape(groups, M // groups, N * E * F)
     wmat = w.reshape(groups, M // groups, Cg * R * S)
     dw = dO @ cols.transpose(0, 2, 1)  # (groups, M/groups, C/groups R S)
     dcols = wmat.transpose(0, 2, 1) @ dO  # (groups, C/groups R S, N E F) = (C R S, N E F)
     dx = col2im(dcols, x.shape, R, S, stride, padding, dilation)
-    return np.ascontiguousarray(dx), dw.reshape(w.shape), dout.sum(axis=(0, 2, 3))
+    return np.ascontiguousarray(dx), dw.reshape(w.shape), db

@@ -10,7 +10,8 @@
   GEMM;
 - **Winograd F(2x2, 3x3)** on deep 3 x 3 stride-1 layers: 16 GEMMs on transformed tiles, with
   the transform matrices of ``cnnlib.fastconv`` (2.25 times fewer multiplications);
-- **scratch buffers** kept from call to call, one set per thread.
+- **scratch buffers** kept from call to call, one set per thread;
+- the backward pass (``conv2d_backward``'s products) on the same blocks.
 
 Why each layer gets its method, and what it costs, is measured in ``benchmarks/README.md``.
 Notation: x (N, C, H, W) checked by ``conv2d``, w (M, C/groups, R, S), output (N, M, E, F),
@@ -222,3 +223,35 @@ def conv2d_winograd_blocked(x, w, padding, groups, E, F):
             tiles = out[n0:n1, g * Mg : (g + 1) * Mg, m * t0 : m * t1].reshape(nb, Mg, tb, m, tF, m)
             tiles[...] = y.reshape(m, m, Mg, nb, tb, tF).transpose(3, 2, 4, 0, 5, 1)
     return out if out.shape[2:] == (E, F) else np.ascontiguousarray(out[:, :, :E, :F])
+
+
+def conv2d_backward_blocked(dout, x, w, stride, padding, dilation, groups, E, F):
+    """conv2d_backward's dx, dw (no db) a cache-sized block at a time; arguments already checked.
+
+    The same products as ``conv2d_backward`` (dW = dO cols^T, dcols = W^T dO, then col2im),
+    on the blocks of the forward pass, so the column matrix is never built whole.
+    """
+    N, C, H, W = x.shape
+    M, Cg, R, S = w.shape
+    Mg = M // groups
+    (Ph, Pw), dtype = padding, x.dtype
+    view = windows(pad(x, padding), R, S, E, F, stride, dilation)
+    dxp = np.zeros((N, C, H + 2 * Ph, W + 2 * Pw), dtype=dtype)  # gradient of the padded input
+    dview = windows(dxp, R, S, E, F, stride, dilation, writeable=True)
+    wmat = w.reshape(groups, Mg, Cg * R * S)
+    dwmat = np.zeros_like(wmat)
+    per_row = Cg * R * S * F
+    blocks = _blocks(N, E, per_row * dtype.itemsize)
+    buf = _scratch("columns", max((n1 - n0) * (e1 - e0) for n0, n1, e0, e1 in blocks) * per_row, dtype)
+    for n0, n1, e0, e1 in blocks:
+        for g in range(groups):
+            c0, m0 = g * Cg, g * Mg
+            # dO as (M/groups) x (n, rows, F), the column order of _columns
+            dO = dout[n0:n1, m0 : m0 + Mg, e0:e1].transpose(1, 0, 2, 3).reshape(Mg, -1)
+            cols = _columns(buf, view, n0, n1, c0, c0 + Cg, e0, e1)  # (Cg R S, n rows F)
+            dwmat[g] += dO @ cols.T
+            dcols = (wmat[g].T @ dO).reshape(Cg, R, S, n1 - n0, e1 - e0, F)
+            for r in range(R):
+                for s in range(S):
+                    dview[n0:n1, c0 : c0 + Cg, r, s, e0:e1] += dcols[:, r, s].transpose(1, 0, 2, 3)
+    return np.ascontiguousarray(dxp[:, :, Ph : Ph + H, Pw : Pw + W]), dwmat.reshape(w.shape)
