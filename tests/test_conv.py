@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy import signal
 
-from cnnlib.layers import conv2d, conv2d_naive, conv_fast
+from cnnlib.layers import col2im, conv2d, conv2d_naive, conv_fast, im2col
 
 # conv2d(fast=False) is the readable im2col + GEMM; conv2d(fast=True) picks a method by shape
 # (conv_fast.method) and cuts the layer into blocks by shape (conv_fast._blocks). Small test
@@ -242,3 +242,30 @@ def test_scratch_buffers_are_per_thread_and_never_returned():
     with ThreadPoolExecutor(4) as pool:
         for i, got in enumerate(pool.map(lambda i: conv2d(*cases[i % 2]), range(16))):
             np.testing.assert_array_equal(got, alone[i % 2])
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda: im2col(np.zeros((4, 6, 6)), 3, 3), ValueError, r"x must be a 4-D array \(N, C, H, W\)"),
+        (lambda: im2col(np.zeros((1, 4, 6, 6)), 0, 3), ValueError, r"R must be >= 1; got 0"),
+        (lambda: im2col(np.zeros((1, 4, 6, 6)), 3, 3, stride=(1, 0)), ValueError, r"stride must be >= 1"),
+        (lambda: im2col(np.zeros((1, 4, 6, 6)), 9, 3), ValueError, r"filter \(R=9.*larger than the padded input"),
+        (lambda: col2im(np.zeros((36, 15)), (1, 4, 6, 6), 3, 3), ValueError,
+         r"cols must have im2col's shape \(C R S, N E F\) = \(36, 16\) for x_shape \(1, 4, 6, 6\); got \(36, 15\)"),
+        (lambda: col2im(np.zeros((36, 16)), (4, 6, 6), 3, 3), ValueError, r"x_shape must be \(N, C, H, W\)"),
+    ],
+)
+def test_im2col_bad_input_is_named(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_im2col_layout_matches_conv2d():
+    # column (n, e, f) holds the window of output (e, f) of sample n, rows ordered (c, r, s)
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2))
+    cols = im2col(x, 3, 2, stride=(2, 1), padding=1, dilation=(1, 2))
+    out = conv2d(x, w, stride=(2, 1), padding=1, dilation=(1, 2))
+    assert cols.shape == (3 * 3 * 2, 2 * out.shape[2] * out.shape[3])
+    assert_allclose((w.reshape(4, -1) @ cols).reshape(4, 2, *out.shape[2:]).transpose(1, 0, 2, 3), out, atol=1e-12)

@@ -172,12 +172,19 @@ def col2im(cols, x_shape, R, S, stride=1, padding=0, dilation=1):
     >>> col2im(np.ones((4, 9)), (1, 1, 4, 4), 2, 2)[0, 0, 0].tolist()  # windows per input
     [1.0, 2.0, 2.0, 1.0]
     """
-    N, C, H, W = x_shape
+    cols = as_float_array(cols, "cols")
+    if len(x_shape) != 4:
+        raise ValueError(f"x_shape must be (N, C, H, W); got {x_shape!r}")
+    N, C, H, W = (as_int(v, "x_shape", 1) for v in x_shape)
+    R, S = as_int(R, "R", 1), as_int(S, "S", 1)
     stride, padding = as_pair(stride, "stride", 1), as_pair(padding, "padding", 0)
     dilation = as_pair(dilation, "dilation", 1)
     Ph, Pw = padding
     E = conv_output_size(H, R, Ph, stride[0], dilation[0])
     F = conv_output_size(W, S, Pw, stride[1], dilation[1], names=("W", "S"))
+    if cols.shape != (C * R * S, N * E * F):
+        raise ValueError(f"cols must have im2col's shape (C R S, N E F) = {(C * R * S, N * E * F)} "
+                         f"for x_shape {tuple(x_shape)}; got {cols.shape}")
     xp = np.zeros((N, C, H + 2 * Ph, W + 2 * Pw), dtype=cols.dtype)
     view = windows(xp, R, S, E, F, stride, dilation, writeable=True)  # aliases xp
     cols = cols.reshape(C, R, S, N, E, F)
@@ -352,6 +359,6 @@ def conv2d_backward(dout, x, w, *, stride=1, padding=0, dilation=1, groups=1, fa
     dO = dout.transpose(1, 0, 2, 3).reshape(groups, M // groups, N * E * F)
     wmat = w.reshape(groups, M // groups, Cg * R * S)
     dw = dO @ cols.transpose(0, 2, 1)  # (groups, M/groups, C/groups R S)
-    dcols = wmat.transpose(0, 2, 1) @ dO  # (groups, C/groups R S, N E F) = (C R S, N E F)
-    dx = col2im(dcols, x.shape, R, S, stride, padding, dilation)
+    dcols = wmat.transpose(0, 2, 1) @ dO  # (groups, C/groups R S, N E F)
+    dx = col2im(dcols.reshape(-1, N * E * F), x.shape, R, S, stride, padding, dilation)  # (C R S, N E F)
     return np.ascontiguousarray(dx), dw.reshape(w.shape), db
