@@ -13,6 +13,11 @@ notation: x (N, C, H, W), w (M, C, R, S), output (N, M, E, F), padding P.
 - ``direct_ops``, ``winograd_ops``, ``fft_ops``: multiplications, additions and transform cost
   of each, for a ``cnnlib.counting.ConvShape``.
 
+Winograd's algorithms keep Lavin and Gray's names: F(m, r) makes m outputs of an r-tap
+filter from n = m + r - 1 inputs (m and n here are tile sizes, not the lecture's filter and
+sample indices), with transform matrices A^T, G, B^T; the transformed filters and inputs are
+``filt_t`` and ``data_t`` (the paper's U and V; U is the lecture's stride).
+
 This module is a leaf: it imports only numpy and ``cnnlib``'s checks and shapes, so
 ``cnnlib.layers`` can use its Winograd matrices for the fast ``conv2d``.
 """

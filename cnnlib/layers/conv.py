@@ -241,10 +241,10 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, fast=True
 
     Notes
     -----
-    With the filters of group g as the rows of an (M/groups) x (C/groups R S) matrix and the
-    windows as the columns of ``im2col(x)``, (C R S) x (N E F), whose rows (c, r, s) of group
-    g are the (C/groups R S) rows g C/groups R S onwards, the layer is one matrix product per
-    group:
+    ``im2col(x)`` is a (C R S) x (N E F) matrix, one column per window, its rows ordered
+    (c, r, s): the channels of group g are a band of C/groups R S consecutive rows. With the
+    filters of group g as the rows of an (M/groups) x (C/groups R S) matrix, the layer is one
+    matrix product (GEMM) per group:
 
         O[m, (n, e, f)] = sum over (c, r, s) of W[m, (c, r, s)] x cols[(c, r, s), (n, e, f)].
 

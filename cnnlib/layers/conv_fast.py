@@ -183,45 +183,48 @@ _WINOGRAD = _flat_transforms(_WINOGRAD_TILE, 3)
 def conv2d_winograd_blocked(x, w, padding, groups, E, F):
     """Winograd F(2x2, 3x3) for a 3 x 3, stride-1, undilated layer; arguments already checked.
 
-    The output is cut into tE x tF tiles of m x m (m = 2); tile (t, u) reads the n x n input
-    patch at (m t, m u) (``cnnlib.fastconv.winograd_tiles``, n = 4). Per block of tile rows and
-    per group:
+    The output is cut into tE x tF tiles of ``tile`` x ``tile`` outputs (2 x 2); each reads a
+    ``span`` x ``span`` input patch (4 x 4, ``cnnlib.fastconv.winograd_tiles``). Per block of
+    tile rows and per group:
 
-    1. copy the patches as a (n^2, C/groups, T) array d (T tiles), transform: B^T d B;
-    2. n^2 GEMMs, one per tile position k: (M/groups x C/groups) @ (C/groups x T), with the
-       filters transformed once (G g G^T);
-    3. transform back, A^T Y A: (m^2, M/groups, T), the m x m outputs of each tile.
+    1. copy the patches as a (span^2, C/groups, T) array d (T tiles), transform: B^T d B;
+    2. span^2 GEMMs, one per position in the patch: (M/groups x C/groups) @ (C/groups x T),
+       with the filters transformed once (G g G^T);
+    3. transform back, A^T Y A: (tile^2, M/groups, T), the outputs of each tile.
     """
-    m = _WINOGRAD_TILE
-    n = m + 2
+    tile = _WINOGRAD_TILE
+    span = tile + 2
+    per_patch, per_tile = span * span, tile * tile  # values per input patch (16), per output tile (4)
     N = x.shape[0]
     M, Cg, _, _ = w.shape
     Mg = M // groups
     dt = x.dtype
     at, g_, bt = (k.astype(dt) for k in _WINOGRAD)
-    patches, _ = winograd_tiles(x, m, 3, padding)  # (N, C, tE, tF, n, n)
+    patches, _ = winograd_tiles(x, tile, 3, padding)  # (N, C, tE, tF, span, span)
     tE, tF = patches.shape[2:4]
-    filt_t = (g_ @ w.reshape(M * Cg, 9).T).reshape(n * n, groups, Mg, Cg)  # G g G^T
-    out = np.empty((N, M, m * tE, m * tF), dtype=dt)
-    blocks = _blocks(N, tE, n * n * Cg * tF * x.itemsize)
+    filt_t = (g_ @ w.reshape(M * Cg, 9).T).reshape(per_patch, groups, Mg, Cg)  # G g G^T
+    out = np.empty((N, M, tile * tE, tile * tF), dtype=dt)
+    blocks = _blocks(N, tE, per_patch * Cg * tF * x.itemsize)
     T_max = max((n1 - n0) * (t1 - t0) for n0, n1, t0, t1 in blocks) * tF
-    d_buf = _scratch("patches", n * n * Cg * T_max, dt)
-    v_buf = _scratch("transformed", n * n * Cg * T_max, dt)
-    p_buf = _scratch("products", n * n * Mg * T_max, dt)
-    y_buf = _scratch("tiles", m * m * Mg * T_max, dt)
+    d_buf = _scratch("patches", per_patch * Cg * T_max, dt)
+    v_buf = _scratch("transformed", per_patch * Cg * T_max, dt)
+    p_buf = _scratch("products", per_patch * Mg * T_max, dt)
+    y_buf = _scratch("tiles", per_tile * Mg * T_max, dt)
     for n0, n1, t0, t1 in blocks:
         nb, tb = n1 - n0, t1 - t0
         T = nb * tb * tF
         for g in range(groups):
-            d = d_buf[: n * n * Cg * T].reshape(n, n, Cg, nb, tb, tF)
+            d = d_buf[: per_patch * Cg * T].reshape(span, span, Cg, nb, tb, tF)
             np.copyto(d, patches[n0:n1, g * Cg : (g + 1) * Cg, t0:t1].transpose(4, 5, 1, 0, 2, 3))
-            data_t = np.matmul(bt, d.reshape(n * n, Cg * T),
-                               out=v_buf[: n * n * Cg * T].reshape(n * n, Cg * T))
-            prod = np.matmul(filt_t[:, g], data_t.reshape(n * n, Cg, T),
-                             out=p_buf[: n * n * Mg * T].reshape(n * n, Mg, T))
-            y = np.matmul(at, prod.reshape(n * n, Mg * T), out=y_buf[: m * m * Mg * T].reshape(m * m, Mg * T))
-            tiles = out[n0:n1, g * Mg : (g + 1) * Mg, m * t0 : m * t1].reshape(nb, Mg, tb, m, tF, m)
-            tiles[...] = y.reshape(m, m, Mg, nb, tb, tF).transpose(3, 2, 4, 0, 5, 1)
+            data_t = np.matmul(bt, d.reshape(per_patch, Cg * T),
+                               out=v_buf[: per_patch * Cg * T].reshape(per_patch, Cg * T))
+            prod = np.matmul(filt_t[:, g], data_t.reshape(per_patch, Cg, T),
+                             out=p_buf[: per_patch * Mg * T].reshape(per_patch, Mg, T))
+            y = np.matmul(at, prod.reshape(per_patch, Mg * T),
+                          out=y_buf[: per_tile * Mg * T].reshape(per_tile, Mg * T))
+            tiles = out[n0:n1, g * Mg : (g + 1) * Mg, tile * t0 : tile * t1]  # splitting axes: a view
+            tiles = tiles.reshape(nb, Mg, tb, tile, tF, tile)
+            tiles[...] = y.reshape(tile, tile, Mg, nb, tb, tF).transpose(3, 2, 4, 0, 5, 1)
     return out if out.shape[2:] == (E, F) else np.ascontiguousarray(out[:, :, :E, :F])
 
 
