@@ -203,6 +203,8 @@ class Architecture:
 EYERISS_SPADS = {"weights": 224, "inputs": 12, "outputs": 24}
 #: Eyeriss's global buffer: 108 kB of 16-bit words.
 EYERISS_GLB_WORDS = 108 * 1024 // 2
+#: Eyeriss's core clock in Hz (Chen et al., JSSC 2017: 200 MHz for its 168 PEs).
+EYERISS_CLOCK_HZ = 200e6
 
 
 def eyeriss_like(rows: int = 12, cols: int = 14, glb_words: int = EYERISS_GLB_WORDS, rf=None) -> Architecture:
