@@ -115,7 +115,9 @@ class NetworkCost:
     def total(self) -> dict:
         """The rows' keys summed over the layers (ratios recomputed), plus per inference:
         inferences_per_s, energy_per_inference (``arch.energy_unit``), energy_per_inference_pj,
-        inferences_per_J, tops_per_W (2 ops per MAC), power_W (average, at the clock)."""
+        inferences_per_J, tops_per_W (2 ops per MAC), power_W (average, at the clock, DRAM
+        included) and chip_power_W (without the DRAM's energy: what a chip's measured power
+        covers)."""
         rows = self.rows()
         by_level = {k: sum(r["energy_by_level"][k] for r in rows) for k in rows[0]["energy_by_level"]}
         cycles = sum(r["cycles"] for r in rows)
@@ -133,6 +135,8 @@ class NetworkCost:
             inferences_per_J=self.batch / joules,
             tops_per_W=2 * total["macs"] / total["energy_pj"],
             power_W=joules / total["latency_s"],
+            chip_power_W=sum(lc.absolute.energy - lc.absolute.level_energy(self.arch.levels[0].name)
+                             for lc in self.layers) * 1e-12 / total["latency_s"],
         )
         return total
 

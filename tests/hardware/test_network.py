@@ -27,6 +27,8 @@ def test_lenet5_totals_are_the_sum_of_the_mapped_layers():
     assert t["inferences_per_s"] == pytest.approx(1 / t["latency_s"])
     assert t["tops_per_W"] == pytest.approx(2 * t["macs"] / t["energy_pj"])  # ops per pJ = TOPS/W
     assert t["inferences_per_J"] == pytest.approx(1e12 / t["energy_pj"])
+    dram_pj = sum(lc.absolute.level_energy("DRAM") for lc in net.layers)
+    assert t["chip_power_W"] == pytest.approx((t["energy_pj"] - dram_pj) * 1e-12 / t["latency_s"])
 
 
 def test_a_batch_shares_the_fc_weights():
