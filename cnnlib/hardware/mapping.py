@@ -1,6 +1,7 @@
 """Mappings: a conv layer's seven loops tiled over an architecture's storage levels and PE array.
 
-The layer is the lecture's 7-loop nest over N, M, C, E, F, R, S (``DIMS``). A mapping splits
+The layer is the lecture's 7-loop nest over N, M, C, E, F, R, S (``DIMS``; the slide's loop
+variables n m x y i j k are n m e f r s c here, see the table in CONTRIBUTING.md). A mapping splits
 each loop into factors, one per storage level (temporal loops, in an order) plus spatial loops
 across the PE array's rows and columns, placed just below the fanout level. Reading the nest from
 the top: the loops listed under a level iterate over the tile that level holds, so the tile held
