@@ -43,10 +43,10 @@ from .viz import (
 EXPLORER_TEXT = "Explorer: live in JupyterLab (move its controls there)"
 
 
-def _png(fig) -> bytes:
-    """The figure as PNG bytes; the figure is closed."""
+def _png(fig, compress_level=6) -> bytes:
+    """The figure as PNG bytes (zlib ``compress_level`` 0-9: 1 is fast, 6 small); the figure is closed."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", pil_kwargs={"compress_level": compress_level})
     plt.close(fig)
     return buf.getvalue()
 
@@ -74,15 +74,30 @@ def _explorer(draw, controls, above_figure=()):
 
     The figure is redrawn on every change. The controls wrap onto a second line rather than
     shrink when they do not fit the width.
+
+    Laying a figure out (matplotlib's constrained layout) costs about as much as drawing it, so
+    a redraw whose figure has the size and the number of axes of one laid out before reuses
+    those axes' positions; any other figure is laid out afresh.
     """
     image = widgets.Image(format="png")
+    layouts = {}  # (width, height, number of axes) -> the axes' positions
 
-    def update(_=None):
-        image.value = _png(draw(**{name: control.value for name, control in controls.items()}))
+    def update(_=None, compress_level=1):  # a redraw is sent to the browser at once: compress fast
+        with plt.rc_context({"figure.constrained_layout.use": False}):
+            fig = draw(**{name: control.value for name, control in controls.items()})
+        key = (*fig.get_size_inches(), len(fig.axes))
+        if key in layouts:
+            for ax, position in zip(fig.axes, layouts[key], strict=True):
+                ax.set_position(position)
+        else:
+            fig.set_layout_engine("constrained")
+            fig.canvas.draw()
+            layouts[key] = [ax.get_position() for ax in fig.axes]
+        image.value = _png(fig, compress_level)
 
     for control in controls.values():
         control.observe(update, names="value")
-    update()
+    update(compress_level=6)  # the first state is stored in the notebook: keep it small
     row = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
     return Explorer([row, *above_figure, image], bytes(image.value))
 
