@@ -138,12 +138,12 @@ def test_method_by_shape():
     def method(C, M, R, E, stride=(1, 1), dilation=(1, 1), groups=1):
         return conv_fast.method((M, C // groups, R, R), stride, dilation, groups, E, E)
 
-    assert method(64, 64, 3, 224) == "im2col"  # VGG-16 conv1_2: too few channels for Winograd
-    assert method(128, 128, 3, 112) == method(512, 512, 3, 28) == "winograd"  # conv2_2 ... conv4_3
+    assert method(3, 64, 3, 224) == "im2col"  # VGG-16 conv1_1: too few channels for Winograd
+    assert method(64, 64, 3, 224) == method(512, 512, 3, 28) == "winograd"  # conv1_2 ... conv4_3
     assert method(512, 512, 3, 14) == "im2col"  # conv5_x: too few tiles
     assert method(256, 384, 3, 13) == "im2col"  # AlexNet conv3
-    assert method(256, 256, 3, 56, groups=2) == "winograd"  # C/groups = 128
-    assert method(256, 256, 3, 56, groups=4) == "im2col"  # C/groups = 64
+    assert method(256, 256, 3, 56, groups=4) == "winograd"  # C/groups = 64
+    assert method(256, 256, 3, 56, groups=8) == "im2col"  # C/groups = 32
     assert method(256, 256, 5, 56) == "im2col"  # 5 x 5
     assert method(256, 256, 3, 56, stride=(2, 2)) == "im2col"
     assert method(256, 256, 3, 56, dilation=(1, 2)) == "im2col"

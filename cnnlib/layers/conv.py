@@ -215,7 +215,7 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, fast=True
         C and M are split into ``groups`` independent convolutions; must divide both.
     fast : bool
         True (default): the same computation by ``cnnlib.layers.conv_fast`` (cache-sized
-        blocks, Winograd F(2x2, 3x3) on deep 3 x 3 layers), equal up to float rounding.
+        blocks, Winograd F(4x4, 3x3) on deep 3 x 3 layers), equal up to float rounding.
         False: the readable im2col + GEMM below.
 
     Returns
