@@ -291,11 +291,14 @@ def test_resnet_bad_arguments(call, match):
 def test_plot_layer_counts():
     from cnnlib.viz import plot_layer_counts
 
-    ax = plot_layer_counts(summ("alexnet"), title="AlexNet")
+    ax = plot_layer_counts(summ("alexnet"), relative=False, title="AlexNet")
     weights, macs = ax.containers
     assert [b.get_height() for b in weights] == [w for w, _ in ALEXNET.values()]
     assert [b.get_height() for b in macs] == [m for _, m in ALEXNET.values()]
     assert ax.get_yscale() == "log" and [t.get_text() for t in ax.get_xticklabels()] == list(ALEXNET)
+    shares = plot_layer_counts(summ("alexnet")).containers[0]  # the default: percent of the total
+    total = sum(w for w, _ in ALEXNET.values())
+    assert np.allclose([b.get_height() for b in shares], [100 * w / total for w, _ in ALEXNET.values()])
 
 
 def test_network_explorer():
