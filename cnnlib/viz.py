@@ -496,6 +496,7 @@ def plot_activation(x, y, dy=None, *, title=None, ax=None):
     return ax
 
 
+@_accepts_axes_first
 def plot_ilsvrc(results=ILSVRC_TOP5, human=HUMAN_TOP5_ERROR, *, ax=None):
     """Bar chart of ILSVRC top-5 error by year (winners solid, runners-up hatched), with human error.
 
