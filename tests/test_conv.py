@@ -109,9 +109,10 @@ def test_fast_naive_and_scipy_agree(case):
     assert_allclose(naive, ref, rtol=tol, atol=tol)
 
 
-@settings(max_examples=100, deadline=None)
-@given(conv_cases(), st.sampled_from(sorted(PATHS)))
-def test_every_path_agrees_with_scipy(case, path):
+@pytest.mark.parametrize("path", sorted(PATHS))
+@settings(max_examples=30, deadline=None)
+@given(case=conv_cases())
+def test_every_path_agrees_with_scipy(path, case):
     x, w, b, stride, padding, dilation, groups = case
     out = conv_on_path(path, x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
     tol = 1e-4 if x.dtype == np.float32 else 1e-10
@@ -119,9 +120,10 @@ def test_every_path_agrees_with_scipy(case, path):
     assert_allclose(out, scipy_conv2d(x, w, b, stride, padding, dilation, groups), rtol=tol, atol=tol)
 
 
-@settings(max_examples=100, deadline=None)
-@given(winograd_cases(), st.sampled_from([p for p in sorted(PATHS) if "winograd" in p]))
-def test_winograd_agrees_with_scipy(case, path):
+@pytest.mark.parametrize("path", [p for p in sorted(PATHS) if "winograd" in p])
+@settings(max_examples=40, deadline=None)
+@given(case=winograd_cases())
+def test_winograd_agrees_with_scipy(path, case):
     x, w, b, stride, padding, dilation, groups = case
     E, F = (x.shape[2] + 2 * padding[0] - 2, x.shape[3] + 2 * padding[1] - 2)
     with pytest.MonkeyPatch.context() as patch:
@@ -132,6 +134,16 @@ def test_winograd_agrees_with_scipy(case, path):
     tol = 1e-4 if x.dtype == np.float32 else 1e-10
     assert fast.dtype == x.dtype and fast.flags.c_contiguous
     assert_allclose(fast, scipy_conv2d(x, w, b, stride, padding, dilation, groups), rtol=tol, atol=tol)
+
+
+@settings(max_examples=100, deadline=None)
+@given(conv_cases())
+def test_readable_and_fast_paths_agree(case):
+    # conv2d(fast=True) is an implementation of conv2d(fast=False): the same numbers up to rounding
+    x, w, b, stride, padding, dilation, groups = case
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    tol = 1e-5 if x.dtype == np.float32 else 1e-12
+    assert_allclose(conv2d(x, w, b, **kw), conv2d(x, w, b, fast=False, **kw), rtol=tol, atol=tol)
 
 
 def test_method_by_shape():
