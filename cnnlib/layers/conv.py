@@ -138,6 +138,12 @@ def im2col(x, R, S, stride=1, padding=0, dilation=1):
     array (C R S, N E F)
         A new array (a copy: each input value appears in up to R S columns).
 
+    Notes
+    -----
+    Memory: at stride 1 the matrix is about R S times the input. VGG-16's conv1_2 (C = 64,
+    224 x 224, 3 x 3, padding 1) gives 576 x 50,176 values: 116 MB in float32 for a 12.8 MB
+    input. ``conv2d``'s fast path builds it a cache-sized block at a time instead.
+
     Examples
     --------
     >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
