@@ -184,7 +184,7 @@ def _layer_density(density, name: str):
 
 def map_network(model, *, batch: int = 1, flow: str | Dataflow = "rs", prec: str | Precision | None = None,
                 table: str = "sze", density=None, gating: bool = False, skipping: bool = False,
-                rlc: bool = False, clock_hz: float = EYERISS_CLOCK_HZ,
+                rlc=False, clock_hz: float = EYERISS_CLOCK_HZ,
                 objective: str = "energy") -> NetworkCost:
     """Map every CONV and FC layer of ``model`` and cost the whole network.
 
@@ -203,8 +203,10 @@ def map_network(model, *, batch: int = 1, flow: str | Dataflow = "rs", prec: str
         mapper minimises that energy. ``energy_pj`` is always the same counts priced at 45 nm.
     density : dict, optional
         {operand: fraction of nonzeros} for every layer, or {layer name: {operand: ...}}.
-    gating, skipping, rlc : bool
+    gating, skipping : bool
         Exploit the zeros (``sparse.effective_counts``).
+    rlc : bool or tuple of str
+        Run-length code the DRAM traffic of the feature maps (True) or of the operands named.
     clock_hz : float
         Clock for latency and throughput (Eyeriss: 200 MHz).
     objective : {"energy", "edp"}

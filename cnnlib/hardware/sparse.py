@@ -72,7 +72,7 @@ def rlc_bits_per_value(density, value_bits: int = 16, run_bits: int = 5, word_bi
 
 
 def effective_counts(counts: Counts, arch: Architecture, density=None, *, gating: bool = False,
-                     skipping: bool = False, rlc: bool = False) -> Counts:
+                     skipping: bool = False, rlc=False) -> Counts:
     """The counts of a chip that exploits zeros: what costs energy and time.
 
     Parameters
@@ -87,35 +87,57 @@ def effective_counts(counts: Counts, arch: Architecture, density=None, *, gating
     gating : bool
         A MAC with a zero weight or input costs no MAC energy.
     skipping : bool
-        A MAC with a zero weight or input costs neither energy nor a cycle.
-    rlc : bool
-        Input and output words moved to or from DRAM are run-length coded.
+        A MAC with a zero weight or input is not issued: no MAC energy, no cycle, and none of
+        its own accesses in a PE's innermost storage (its weight and input reads, its psum read
+        and write). Where the innermost level of an operand is shared by the array (no RF), its
+        NoC deliveries are skipped instead.
+    rlc : bool or tuple of str
+        Run-length code these operands' DRAM traffic; True means ("inputs", "outputs"), the
+        feature maps, as Eyeriss does. ``("weights", "inputs", "outputs")`` codes pruned
+        weights too.
 
     Returns
     -------
     Counts
         ``macs`` are the MACs that cost energy, ``steps`` the compute cycles, DRAM reads and
-        writes of inputs and outputs in (fractional) words of compressed data; everything else
+        writes of the coded operands in (fractional) words of compressed data; everything else
         as ``counts``. Price them with ``report.energy`` and ``report.cycles``.
 
     Examples
     --------
+    Half the weights and 40 % of the inputs nonzero: 20 % of the MACs do work.
+
     >>> from cnnlib.hardware.arch import eyeriss_like
-    >>> dense = Counts(macs=1000, steps=10, active_pes=100, reads={("DRAM", "inputs"): 300})
+    >>> dense = Counts(macs=1000, steps=10, active_pes=100,
+    ...                reads={("DRAM", "inputs"): 300, ("RF", "weights"): 1000})
     >>> c = effective_counts(dense, eyeriss_like(), {"weights": 0.5, "inputs": 0.4}, skipping=True)
-    >>> c.macs, c.steps, c.reads[("DRAM", "inputs")]
-    (200.0, 2.0, 300)
+    >>> c.macs, c.steps, c.reads[("RF", "weights")], c.reads[("DRAM", "inputs")]
+    (200.0, 2.0, 200.0, 300)
     """
     d = densities(density)
+    coded = ("inputs", "outputs") if rlc is True else () if rlc is False else tuple(rlc)
+    if any(op not in OPERANDS for op in coded):
+        raise ValueError(f"rlc must be True, False or a tuple of operands from {OPERANDS}; got {rlc!r}")
     both = d["weights"] * d["inputs"]  # a MAC does useful work when neither operand is zero
     macs = counts.macs * both if gating or skipping else counts.macs
     steps = counts.steps * both if skipping else counts.steps
-    reads, writes = dict(counts.reads), dict(counts.writes)
-    if rlc:
-        dram = arch.levels[0].name
-        for op in ("inputs", "outputs"):
-            ratio = rlc_bits_per_value(d[op], arch.word_bits) / arch.word_bits
-            for table in (reads, writes):
-                if (dram, op) in table:
-                    table[dram, op] = table[dram, op] * ratio
-    return Counts(macs, steps, counts.active_pes, reads, writes, dict(counts.noc))
+    reads, writes, noc = dict(counts.reads), dict(counts.writes), dict(counts.noc)
+    if skipping:
+        skipped = counts.macs * (1 - both)
+        for op in OPERANDS:
+            inner = arch.innermost(op)
+            key = (arch.levels[inner].name, op)
+            if not arch.per_pe(inner):
+                if op in noc:
+                    noc[op] = noc[op] - skipped
+                continue
+            for table in (reads, writes) if op == "outputs" else (reads,):
+                if key in table:
+                    table[key] = table[key] - skipped
+    dram = arch.levels[0].name
+    for op in coded:
+        ratio = rlc_bits_per_value(d[op], arch.word_bits) / arch.word_bits
+        for table in (reads, writes):
+            if (dram, op) in table:
+                table[dram, op] = table[dram, op] * ratio
+    return Counts(macs, steps, counts.active_pes, reads, writes, noc)

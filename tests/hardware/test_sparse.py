@@ -28,8 +28,10 @@ def test_rlc_breaks_even_where_sparsity_says():
 
 
 DENSE = Counts(macs=12_000, steps=100, active_pes=120,
-               reads={("DRAM", "inputs"): 900, ("DRAM", "weights"): 500, ("GLB", "inputs"): 4000},
-               writes={("DRAM", "outputs"): 300, ("RF", "weights"): 800}, noc={"inputs": 2000})
+               reads={("DRAM", "inputs"): 900, ("DRAM", "weights"): 500, ("GLB", "inputs"): 4000,
+                      ("RF", "weights"): 12_000, ("RF", "inputs"): 12_000, ("RF", "outputs"): 12_300},
+               writes={("DRAM", "outputs"): 300, ("RF", "weights"): 800, ("RF", "outputs"): 12_000},
+               noc={"inputs": 2000})
 
 
 def test_gating_saves_mac_energy_only_and_skipping_saves_cycles_too():
@@ -38,10 +40,17 @@ def test_gating_saves_mac_energy_only_and_skipping_saves_cycles_too():
     skipped = effective_counts(DENSE, arch, d, skipping=True)
     saved = DENSE.macs * (1 - 0.5 * 0.6) * arch.mac_energy
     assert energy(DENSE, arch) - energy(gated, arch) == pytest.approx(saved)
-    assert energy(skipped, arch) == pytest.approx(energy(gated, arch))
     assert (gated.steps, skipped.steps) == (100, pytest.approx(30))
     assert cycles(gated, arch)[0] == cycles(DENSE, arch)[0]
     assert (gated.reads, gated.writes, gated.noc) == (DENSE.reads, DENSE.writes, DENSE.noc)
+    # a skipped MAC makes none of its own RF accesses: 70 % of 12,000 per operand (psums read and written)
+    skipped_words = 0.7 * DENSE.macs
+    for key, before in DENSE.reads.items():
+        assert skipped.reads[key] == pytest.approx(before - skipped_words if key[0] == "RF" else before)
+    assert skipped.writes["RF", "outputs"] == pytest.approx(0.3 * 12_000)
+    assert skipped.writes["RF", "weights"] == 800  # fills still happen
+    rf_saved = 4 * skipped_words * arch.levels[2].energy
+    assert energy(gated, arch) - energy(skipped, arch) == pytest.approx(rf_saved)
 
 
 def test_rlc_compresses_the_dram_traffic_of_feature_maps_only():
@@ -50,6 +59,9 @@ def test_rlc_compresses_the_dram_traffic_of_feature_maps_only():
     assert c.reads["DRAM", "inputs"] == pytest.approx(900 * rlc_bits_per_value(0.3) / 16)
     assert c.writes["DRAM", "outputs"] == pytest.approx(300 * rlc_bits_per_value(0.5) / 16)
     assert c.reads["DRAM", "weights"] == 500 and c.reads["GLB", "inputs"] == 4000
+    pruned = effective_counts(DENSE, arch, {"weights": 0.1}, rlc=("weights",))
+    assert pruned.reads["DRAM", "weights"] == pytest.approx(500 * rlc_bits_per_value(0.1) / 16)
+    assert pruned.reads["DRAM", "inputs"] == 900
 
 
 def test_bad_densities():
@@ -57,5 +69,7 @@ def test_bad_densities():
         effective_counts(DENSE, eyeriss_like(), {"inputs": 1.5})
     with pytest.raises(ValueError, match="densities must be keyed by"):
         effective_counts(DENSE, eyeriss_like(), {"psums": 0.5})
+    with pytest.raises(ValueError, match="rlc must be True, False or a tuple of operands"):
+        effective_counts(DENSE, eyeriss_like(), rlc=("psums",))
     with pytest.raises(TypeError, match="density must be a number"):
         rlc_bits_per_value("half")
