@@ -35,3 +35,27 @@ def test_notebook_04_small_cnn_summary_by_hand():
         assert (s[name].weights, s[name].macs) == (weights, weights * positions), name
     assert s.total.params == s.total.weights + s.total.biases + 2 * (16 + 32)  # BN's gamma and beta
     assert (s.to_dict()["total"]["weights"], s.to_dict()["total"]["macs"]) == (288_944, 3_852_800)
+
+
+def test_notebook_10_googlenet_bottleneck_savings_per_module():
+    """MACs of each inception module's 3x3 and 5x5 branches with the 1x1 reductions, and of the
+    same filters reading every input channel directly (notebook 10, "What the 1x1 bottlenecks save")."""
+    from cnnlib import models
+    from cnnlib.counting import ConvShape
+
+    googlenet = models.googlenet()
+    shape, with_reduce, direct = (192, 28, 28), [], []
+    for key, (_, _, n3, _, n5, _) in models.INCEPTION_CFG.items():
+        module = googlenet[f"inception_{key}"]
+        if key in ("4a", "5a"):
+            shape = googlenet[f"pool{int(key[0]) - 1}"].output_shape(shape)
+        C, H, W = shape
+        with_reduce.append(sum(module[n].counts(shape).macs for n in ("3x3", "5x5")))
+        direct.append(sum(ConvShape(N=1, C=C, H=H, W=W, M=M, R=R, S=R, P=R // 2).macs
+                          for M, R in ((n3, 3), (n5, 5))))
+        shape = module.output_shape(shape)
+    assert with_reduce == [113_598_464, 265_732_096, 49_523_712, 65_429_504, 80_582_656,
+                           100_853_760, 130_256_896, 35_424_256, 49_824_768]
+    assert direct == [293_830_656, 828_506_112, 289_013_760, 362_872_832, 391_774_208,
+                      420_675_584, 629_207_040, 247_869_440, 271_351_808]
+    assert (sum(with_reduce), sum(direct)) == (891_226_112, 3_735_101_440)
