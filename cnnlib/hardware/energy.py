@@ -14,8 +14,9 @@ Two tables every hardware lesson of the course uses:
     read from an 8 kB, 32 kB or 1 MB SRAM (cache), and a DRAM access. Horowitz gives DRAM as a
     range, 1.3-2.6 nJ per 64-bit access; ``"dram_64bit"`` stores that range (``value`` the low end,
     ``high`` the high end). ``"dram_32bit"`` is 640 pJ, the per-32-bit-word figure that Han et
-    al. derived from the same slide (EIE, ISCA 2016, Table I; also Deep Compression, ICLR 2016):
-    half the 1.3 nJ low end, rounded. It is the value to use for a 32-bit word because it is the
+    al. give (EIE, ISCA 2016, Table I; also Deep Compression, ICLR 2016), citing the same
+    source. It is not exactly half the 1.3 nJ low end (that is 650 pJ); they state 640 pJ
+    without the derivation. It is the value to use for a 32-bit word because it is the
     documented one every later paper cites; the range reminds you it is an estimate.
 
 Each entry is an ``EnergyCost`` (value, unit, source); look entries up with ``sze_normalized``
