@@ -33,10 +33,13 @@ layer kinds            ``CONV``                    blue ``#0072B2``
 machines (rooflines)   ``TPU-like``                blue ``#0072B2``
                        ``Eyeriss-like``            vermillion ``#D55E00``
                        ``this computer``           bluish green ``#009E73``
+number formats         ``float`` (the reference)   black ``#000000``
+                       ``quantized``               vermillion ``#D55E00``
 =====================  ==========================  =================================================
 
 Eight colours cannot name twenty concepts apart: a colour is reused only by a family that never
-shares a figure with the first (layer kinds and machines never appear next to storage levels).
+shares a figure with the first (layer kinds, machines and number formats never appear next to
+storage levels).
 Aliases (``MACs`` and ``MAC``, ``filters`` and ``weights``, a dataflow and its operand) are the
 same string object, so a test can check a figure against :data:`COLORS` by identity.
 
@@ -78,6 +81,7 @@ COLORS = {
     "ws": _ORANGE, "is": _SKY, "os": _GREEN, "rs": _BLUE, "nlr": _PURPLE,
     "CONV": _BLUE, "FC": _VERMILLION,
     "TPU-like": _BLUE, "Eyeriss-like": _VERMILLION, "this computer": _GREEN,
+    "float": "#000000", "quantized": _VERMILLION,
 }
 
 #: The widest figure (inches) a slide shows without shrinking its text.
