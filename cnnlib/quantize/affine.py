@@ -30,6 +30,9 @@ from .._checks import as_float_array
 #: Bit widths this package supports: 2 (ternary-like) to 16.
 MIN_BITS, MAX_BITS = 2, 16
 
+#: Rounding tolerance, in steps: x / s within TIE below k + 1/2 rounds up to k + 1.
+TIE = 5e-5
+
 
 def check_bits(bits, name: str = "bits") -> int:
     """Return ``bits`` as an int after checking it is in 2 ... 16.
@@ -104,20 +107,25 @@ class QParams:
     def _along_axis0(self, a: np.ndarray, ndim: int) -> np.ndarray:
         return a.reshape(a.shape + (1,) * (ndim - 1)) if self.per_channel else a
 
-    def quantize(self, x) -> np.ndarray:
-        """Codes q = clip(floor(x / s + 1/2) + z, qmin, qmax), stored as :attr:`dtype`.
-
-        x / s is first rounded to 1e-4 of a step: a value that lies exactly half-way between two
-        levels in exact arithmetic (the mean of four codes often does) then rounds up, as in the
-        integer path, even when float error put it a hair below.
-        """
+    def _codes(self, x) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Float64 codes clip(floor(x / s + 1/2) + z, qmin, qmax), and s and z shaped to match."""
         x = as_float_array(x, "x")
         self._check_channels(x)
         s = self._along_axis0(self.scale, x.ndim)
         z = self._along_axis0(self.zero_point, x.ndim)
-        steps = np.round(x.astype(np.float64) / s, 4)  # so float error cannot flip an exact tie
-        q = np.floor(steps + 0.5) + z
-        return np.clip(q, self.qmin, self.qmax).astype(self.dtype)
+        codes = np.asarray(x / s, dtype=np.float64)
+        codes += z + (0.5 + TIE)
+        np.floor(codes, out=codes)
+        return np.clip(codes, self.qmin, self.qmax, out=codes), s, z
+
+    def quantize(self, x) -> np.ndarray:
+        """Codes q = clip(floor(x / s + 1/2) + z, qmin, qmax), stored as :attr:`dtype`.
+
+        Values up to :data:`TIE` of a step below a tie round up too: a value exactly half-way
+        between two levels in exact arithmetic (the mean of four codes often is) then rounds up
+        as in the integer path, even when float error put it a hair below.
+        """
+        return self._codes(x)[0].astype(self.dtype)
 
     def dequantize(self, q, dtype=np.float64) -> np.ndarray:
         """Reals s (q - z) of codes ``q``."""
@@ -129,8 +137,11 @@ class QParams:
 
     def fake_quantize(self, x) -> np.ndarray:
         """Quantize and dequantize: x rounded to the nearest of the 2^b levels, in x's dtype."""
-        x = as_float_array(x, "x")
-        return self.dequantize(self.quantize(x), dtype=x.dtype)
+        dtype = as_float_array(x, "x").dtype
+        codes, s, z = self._codes(x)
+        codes -= z
+        codes *= s
+        return codes.astype(dtype, copy=False)
 
     def _check_channels(self, x: np.ndarray) -> None:
         if self.per_channel and (x.ndim == 0 or x.shape[0] != self.scale.shape[0]):
