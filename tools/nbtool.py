@@ -231,7 +231,7 @@ def _navigation(path: Path) -> str:
 def normalise(path: Path) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
-    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata.setdefault("language_info", {"name": "python"})
     nb.metadata.pop("widgets", None)  # saved widget state: large, and rebuilt when the cell runs
     nav = _navigation(path)
     if len(nb.cells) > 1 and nb.cells[1].source.startswith(NAV_MARK):
@@ -251,6 +251,8 @@ def normalise_cells(nb) -> None:
         cell.metadata["slideshow"] = {"slide_type": _slide_type(cell)}
         if "solution" in _tags(cell):
             cell.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
+            if cell.cell_type == "code":
+                cell.metadata["collapsed"] = True  # what JupyterLab writes for hidden outputs
 
 
 def _write(nb, path: Path) -> None:
