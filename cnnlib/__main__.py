@@ -63,6 +63,24 @@ def _parser() -> argparse.ArgumentParser:
                         "reuse, Architecture.sliding_window=False)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=_cmd_map)
+    p = sub.add_parser(
+        "quantize",
+        help="LeNet-5 with b-bit integer weights and activations: accuracy, weight memory, energy",
+        description="Quantize the trained LeNet-5 to b-bit integers (calibrated on the 500 validation "
+        "digits), run it integer-only on the 1,000 test digits, and compare with float: accuracy, weight "
+        "memory, and energy per inference on the Eyeriss-like array (Horowitz's 45 nm table).",
+        epilog="JSON keys: model, bits, per_channel, calibration_digits, test_digits, float_accuracy, "
+        "quantized_accuracy, weight_bytes {float32, quantized}, "
+        "energy_per_inference_pj {float32, quantized}, energy_model. Below 8 bits a MAC is priced as an "
+        "int8 MAC (Horowitz's table starts at 8 bits).",
+    )
+    p.add_argument("model", choices=("lenet5",), help="the trained network (lenet5)")
+    p.add_argument("--bits", type=int, required=True, metavar="B",
+                   help="bits of weights and activations, 2 ... 16")
+    p.add_argument("--per-channel", action="store_true",
+                   help="one weight scale per filter instead of per layer")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=_cmd_quantize)
     return parser
 
 
@@ -143,6 +161,26 @@ def _cmd_map(args) -> None:
     print(f"{args.model} {args.layer}: {r.layer}, {r.macs:,} MACs, dataflow {args.dataflow}")
     print(r.arch.table(), "", r.mapping.loop_nest(r.layer, r.arch), "", r.table(), sep="\n")
     print(f"lower bound (compulsory DRAM traffic + MACs) {best.lower_bound:,.0f}: x{best.above_bound:.2f}")
+
+
+def _cmd_quantize(args) -> None:
+    import json
+
+    from .quantize.evaluate import lenet5_report
+
+    r = lenet5_report(args.bits, per_channel=args.per_channel)
+    if args.json:
+        print(json.dumps(r, indent=2))
+        return
+    mem, energy = r["weight_bytes"], r["energy_per_inference_pj"]
+    granularity = "per channel" if r["per_channel"] else "per tensor"
+    print(f"LeNet-5, {r['bits']}-bit weights and activations ({granularity}), "
+          f"calibrated on {r['calibration_digits']} validation digits")
+    print(f"accuracy on {r['test_digits']} test digits: float {r['float_accuracy']:.1%}, "
+          f"{r['bits']}-bit {r['quantized_accuracy']:.1%}")
+    print(f"weight memory: float32 {mem['float32']:,} bytes, {r['bits']}-bit {mem['quantized']:,} bytes")
+    print(f"energy per inference: fp32 {energy['float32'] / 1e6:.2f} uJ, "
+          f"{r['bits']}-bit {energy['quantized'] / 1e6:.2f} uJ ({r['energy_model']})")
 
 
 def main(argv=None) -> int:

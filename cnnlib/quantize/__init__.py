@@ -12,6 +12,8 @@ Modules, each with one job:
   lookup tables.
 - ``model``: a trained LeNet-5 calibrated, fake-quantized and converted to integer stages
   (:func:`quantize_model`, :func:`fake_quantize_model`, :func:`to_integer`).
+- ``evaluate``: what a bit width buys: LeNet-5's accuracy, weight memory and energy per
+  inference from the hardware model (``python -m cnnlib quantize lenet5 --bits B``).
 
 Sources: Jacob et al., "Quantization and Training of Neural Networks for Efficient
 Integer-Arithmetic-Only Inference", CVPR 2018; Sze et al., *Efficient Processing of Deep Neural
