@@ -87,7 +87,7 @@ $(OLDEST)/.installed: $(OLDEST_LOCK) pyproject.toml
 
 # Refresh the locks (needs the package index): newest versions for Python 3.10 and later, and the
 # lowest declared ones (the unit tests check both against pyproject.toml and environment.yml).
-UV := $(PY) -m uv
+UV := $(PY) -m uv --no-python-downloads
 lock: $(SETUP)
 	$(UV) pip compile pyproject.toml --all-extras --universal --python-version 3.10 -o $(LOCK)
 	$(UV) pip compile pyproject.toml --extra lab --extra test --extra site --resolution lowest-direct \
