@@ -63,6 +63,27 @@ def relu_grad(x):
     return (x > 0).astype(x.dtype)
 
 
+def relu6(x):
+    """ReLU capped at 6, y = min(max(0, x), 6) (MobileNet v2; TensorFlow's MobileNet v1).
+
+    The cap keeps activations in [0, 6], a range that low-precision arithmetic holds well
+    (Sandler et al. 2018, Section 3.2).
+
+    Examples
+    --------
+    >>> relu6(np.array([-1.0, 3.0, 9.0])).tolist()
+    [0.0, 3.0, 6.0]
+    """
+    x = as_float_array(x, "x")
+    return np.clip(x, 0, 6).astype(x.dtype, copy=False)
+
+
+def relu6_grad(x):
+    """Derivative of ReLU6: 1 where 0 < x < 6, else 0 (0 is used at x = 0 and x = 6)."""
+    x = as_float_array(x, "x")
+    return ((x > 0) & (x < 6)).astype(x.dtype)
+
+
 def leaky_relu(x, alpha=0.1):
     """Leaky ReLU, y = max(alpha x, x) for a small constant 0 <= alpha < 1 (lecture: 0.1)."""
     x = as_float_array(x, "x")
@@ -132,6 +153,7 @@ ACTIVATIONS = {
     "sigmoid": (sigmoid, sigmoid_grad),
     "tanh": (tanh, tanh_grad),
     "relu": (relu, relu_grad),
+    "relu6": (relu6, relu6_grad),
     "leaky_relu": (leaky_relu, leaky_relu_grad),
     "elu": (elu, elu_grad),
 }

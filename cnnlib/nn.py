@@ -399,10 +399,65 @@ class _Pool2d(Module):
 
 
 class MaxPool2d(_Pool2d):
-    """Max pooling over size x size windows, per channel (stride defaults to size)."""
+    """Max pooling over size x size windows, per channel (stride defaults to size).
+
+    With ``ceil_mode=True`` the output size rounds up, E = ceil((H + 2P - R) / U) + 1, as in
+    Caffe and torchvision's SqueezeNet: a last, partial window at the bottom (right) edge is
+    kept when it starts inside the input. It is computed by padding the bottom (right) edge
+    with -inf, which max never selects.
+
+    Examples
+    --------
+    >>> MaxPool2d(3, 2).output_shape((1, 54, 54)), MaxPool2d(3, 2, ceil_mode=True).output_shape((1, 54, 54))
+    ((1, 26, 26), (1, 27, 27))
+    """
 
     function = staticmethod(max_pool2d)
     backward_function = staticmethod(max_pool2d_backward)
+
+    def __init__(self, size, stride=None, padding=0, ceil_mode=False):
+        super().__init__(size, stride, padding)
+        self.ceil_mode = bool(ceil_mode)
+
+    def _extra(self, H, W):
+        """Rows and columns of -inf that ceil mode adds at the bottom and right edges."""
+        if not self.ceil_mode:
+            return 0, 0
+        extra = []
+        for n, R, U, P in zip((H, W), self.size, self.stride, self.padding, strict=True):
+            reach = n + 2 * P - R  # the floor formula's E - 1 = reach // U
+            starts_inside = (reach // U + 1) * U < n + P  # an extra window starts in the input
+            extra.append(U - reach % U if reach >= 0 and reach % U and starts_inside else 0)
+        return tuple(extra)
+
+    def _pad(self, x):
+        Eh, Ew = self._extra(*np.shape(x)[2:])
+        return np.pad(x, ((0, 0), (0, 0), (0, Eh), (0, Ew)), constant_values=-np.inf) if Eh or Ew else x
+
+    def forward(self, x):
+        x = as_float_array(x, "x")
+        self._remember(x=x)
+        return max_pool2d(self._pad(x), self.size, self.stride, self.padding)
+
+    def backward(self, dout):
+        x = self._recall()["x"]
+        dx = max_pool2d_backward(dout, self._pad(x), self.size, self.stride, self.padding)
+        return dx[:, :, : x.shape[2], : x.shape[3]]
+
+    def output_shape(self, in_shape):
+        C, H, W = _check_in_shape(in_shape, 3, self)
+        Eh, Ew = self._extra(H, W)
+        return super().output_shape((C, H + Eh, W + Ew))
+
+    def counts(self, in_shape):
+        C, E, F = self.output_shape(in_shape)
+        return pool_counts(C, in_shape[1], in_shape[2], E, F, *self.size)
+
+    def _repr_args(self):
+        args = super()._repr_args()
+        if self.ceil_mode:
+            args["ceil_mode"] = True
+        return args
 
 
 class AvgPool2d(_Pool2d):
@@ -410,6 +465,118 @@ class AvgPool2d(_Pool2d):
 
     function = staticmethod(avg_pool2d)
     backward_function = staticmethod(avg_pool2d_backward)
+
+
+class GlobalAvgPool2d(Module):
+    """Global average pooling: (N, C, H, W) -> (N, C), the mean of each channel's H x W map.
+
+    What ends MobileNet, SqueezeNet and ShuffleNet (and ResNet's 7x7 average pool on a 7x7 map):
+    one value per channel, whatever H x W, so no Flatten is needed before the FC layer.
+
+    Examples
+    --------
+    >>> GlobalAvgPool2d()(np.arange(8.0).reshape(1, 2, 2, 2)).tolist()
+    [[1.5, 5.5]]
+    """
+
+    def forward(self, x):
+        x = as_float_array(x, "x")
+        self._remember(shape=x.shape)
+        return x.mean(axis=(2, 3))
+
+    def backward(self, dout):
+        N, C, H, W = self._recall()["shape"]
+        return np.broadcast_to(dout[:, :, None, None] / (H * W), (N, C, H, W)).copy()
+
+    def output_shape(self, in_shape):
+        return (_check_in_shape(in_shape, 3, self)[0],)
+
+    def counts(self, in_shape):
+        C, H, W = _check_in_shape(in_shape, 3, self)
+        return pool_counts(C, H, W, 1, 1, H, W)
+
+
+class ChannelShuffle(Module):
+    """ShuffleNet's channel shuffle: interleave the channels of ``groups`` groups.
+
+    Channels (g0c0, g0c1, ..., g1c0, g1c1, ...) become (g0c0, g1c0, ..., g0c1, g1c1, ...): view
+    C as (groups, C / groups), transpose, flatten. A permutation: no MAC, no weight, data moved.
+
+    Examples
+    --------
+    >>> x = np.arange(6.0).reshape(1, 6, 1, 1)
+    >>> ChannelShuffle(2)(x).ravel().tolist()
+    [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+    """
+
+    def __init__(self, groups):
+        self.groups = as_int(groups, "groups", 1)
+
+    def _shuffle(self, x, groups):
+        N, C, H, W = x.shape
+        return x.reshape(N, groups, C // groups, H, W).swapaxes(1, 2).reshape(N, C, H, W)
+
+    def forward(self, x):
+        x = as_float_array(x, "x")
+        self.output_shape(x.shape[1:])
+        return self._shuffle(x, self.groups)
+
+    def backward(self, dout):
+        return self._shuffle(as_float_array(dout, "dout"), dout.shape[1] // self.groups)  # the inverse
+
+    def output_shape(self, in_shape):
+        in_shape = _check_in_shape(in_shape, 3, self)
+        if in_shape[0] % self.groups:
+            raise ValueError(f"{self!r} needs C divisible by groups={self.groups}; got in_shape {in_shape}")
+        return in_shape
+
+    def counts(self, in_shape):
+        n = int(np.prod(self.output_shape(in_shape)))
+        return LayerCounts(input_activations=n, output_activations=n)
+
+    def _repr_args(self):
+        return {"groups": self.groups}
+
+
+class ChannelSlice(Module):
+    """Channels ``start:stop`` of the input: ShuffleNet v2's channel split, one half per branch.
+
+    Inside a :class:`Concat` each branch takes its own slice of the same input; backward puts
+    the gradient back in the slice's channels (zeros elsewhere), and Concat adds the branches'.
+
+    Examples
+    --------
+    >>> ChannelSlice(2, 4).output_shape((4, 7, 7))
+    (2, 7, 7)
+    """
+
+    def __init__(self, start, stop):
+        self.start = as_int(start, "start", 0)
+        self.stop = as_int(stop, "stop", self.start + 1)
+
+    def forward(self, x):
+        x = as_float_array(x, "x")
+        self.output_shape(x.shape[1:])
+        self._remember(shape=x.shape)
+        return x[:, self.start : self.stop]
+
+    def backward(self, dout):
+        dx = np.zeros(self._recall()["shape"], dtype=np.result_type(dout))
+        dx[:, self.start : self.stop] = dout
+        return dx
+
+    def output_shape(self, in_shape):
+        C, H, W = _check_in_shape(in_shape, 3, self)
+        if self.stop > C:
+            raise ValueError(f"{self!r} needs at least {self.stop} input channels; got in_shape {in_shape}")
+        return (self.stop - self.start, H, W)
+
+    def counts(self, in_shape):
+        n = int(np.prod(self.output_shape(in_shape)))
+        return LayerCounts(input_activations=n, output_activations=n)
+
+    def _repr_args(self):
+        return {"start": self.start, "stop": self.stop}
 
 
 class _Elementwise(Module):
@@ -423,7 +590,7 @@ class _Elementwise(Module):
 
 
 class Activation(_Elementwise):
-    """An activation function by name: 'relu', 'sigmoid', 'tanh', 'leaky_relu', 'elu'."""
+    """An activation function by name: 'relu', 'relu6', 'sigmoid', 'tanh', 'leaky_relu', 'elu'."""
 
     def __init__(self, name, **kwargs):
         self.function, self.derivative = _act.get(name)
@@ -449,6 +616,11 @@ class Activation(_Elementwise):
 def ReLU():  # noqa: N802 (layer-style constructor)
     """Rectified linear unit layer."""
     return Activation("relu")
+
+
+def ReLU6():  # noqa: N802
+    """ReLU capped at 6, y = min(max(0, x), 6) (MobileNet)."""
+    return Activation("relu6")
 
 
 def Sigmoid():  # noqa: N802

@@ -9,7 +9,8 @@ The same model object runs forward (random or given float32 weights), is counted
 (1000,)
 
 Modules: ``lenet`` (LeNet-5, full and sparse C3), ``alexnet``, ``vgg`` (VGG-16/19),
-``googlenet`` (Inception v1), ``resnet`` (ResNet-18/34/50/101/152, v1 and v1.5).
+``googlenet`` (Inception v1), ``resnet`` (ResNet-18/34/50/101/152, v1 and v1.5), and the
+compact networks ``mobilenet`` (v1, v2), ``squeezenet`` (1_0, 1_1), ``shufflenet`` (v2 x1.0).
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from functools import partial
 from .alexnet import alexnet
 from .googlenet import INCEPTION_CFG, googlenet, inception
 from .lenet import C3_CONNECTIONS, lenet5
+from .mobilenet import MOBILENET_V1_CFG, MOBILENET_V2_CFG, mobilenet_v1, mobilenet_v2
 from .resnet import RESNET_CFG, depth, resnet, resnet_from_cfg
+from .shufflenet import SHUFFLENET_V2_CFG, shufflenet_v2
+from .squeezenet import SQUEEZENET_CFG, squeezenet, squeezenet1_0, squeezenet1_1
 from .vgg import VGG_CFG, vgg, vgg16, vgg19
 
 # name -> (builder, per-sample input shape (C, H, W), one-line description)
@@ -36,6 +40,11 @@ _MODELS = {
                        f"ResNet-{n} (2015), {kind} blocks, cfg {list(cfg)}")
         for n, (kind, cfg) in RESNET_CFG.items()
     },
+    "mobilenet_v1": (mobilenet_v1, (3, 224, 224), "MobileNet v1 (2017), width 1.0, depthwise separable"),
+    "mobilenet_v2": (mobilenet_v2, (3, 224, 224), "MobileNet v2 (2018), width 1.0, inverted residuals"),
+    "squeezenet1_0": (squeezenet1_0, (3, 224, 224), "SqueezeNet v1.0 (2016), fire modules"),
+    "squeezenet1_1": (squeezenet1_1, (3, 224, 224), "SqueezeNet v1.1 (2016), 2.4x fewer MACs than v1.0"),
+    "shufflenet_v2": (shufflenet_v2, (3, 224, 224), "ShuffleNet v2 (2018), x1.0, channel split and shuffle"),
 }
 
 
@@ -75,7 +84,9 @@ def describe(name: str) -> str:
 
 
 __all__ = [
-    "C3_CONNECTIONS", "INCEPTION_CFG", "RESNET_CFG", "VGG_CFG", "alexnet", "depth", "describe",
-    "get", "googlenet", "inception", "input_shape", "lenet5", "names", "resnet", "resnet_from_cfg",
+    "C3_CONNECTIONS", "INCEPTION_CFG", "MOBILENET_V1_CFG", "MOBILENET_V2_CFG", "RESNET_CFG",
+    "SHUFFLENET_V2_CFG", "SQUEEZENET_CFG", "VGG_CFG", "alexnet", "depth", "describe", "get",
+    "googlenet", "inception", "input_shape", "lenet5", "mobilenet_v1", "mobilenet_v2", "names",
+    "resnet", "resnet_from_cfg", "shufflenet_v2", "squeezenet", "squeezenet1_0", "squeezenet1_1",
     "vgg", "vgg16", "vgg19",
 ]
