@@ -16,8 +16,9 @@ Where a network's zeros come from and what they cost to keep:
   *break-even density* below which it is smaller than the dense array
   (:func:`break_even_density`).
 
-Whether hardware gains from the zeros is another question: :mod:`cnnlib.hardware` models zero
-gating (a zero operand costs no MAC energy) and zero skipping (it costs no cycle either).
+Whether hardware gains from the zeros is another question: :mod:`cnnlib.hardware.sparse` models
+zero gating (a zero operand costs no MAC energy), zero skipping (no cycle either) and
+run-length-coded DRAM traffic.
 """
 
 from __future__ import annotations
