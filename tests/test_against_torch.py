@@ -72,7 +72,25 @@ class Residual(tnn.Module):
         return y if self.act is None else self.act(y)
 
 
-ACTIVATIONS = {"relu": tnn.ReLU, "sigmoid": tnn.Sigmoid, "tanh": tnn.Tanh,
+class GlobalAvgPool(tnn.Module):
+    """cnnlib.nn.GlobalAvgPool2d: torchvision's adaptive average pool to 1x1, flattened."""
+
+    def forward(self, x):
+        return torch.flatten(tnn.functional.adaptive_avg_pool2d(x, 1), 1)
+
+
+class ChannelSlice(tnn.Module):
+    """cnnlib.nn.ChannelSlice: channels start:stop (torchvision's ShuffleNet v2 uses x.chunk(2, dim=1))."""
+
+    def __init__(self, start, stop):
+        super().__init__()
+        self.start, self.stop = start, stop
+
+    def forward(self, x):
+        return torch.narrow(x, 1, self.start, self.stop - self.start)
+
+
+ACTIVATIONS = {"relu": tnn.ReLU, "relu6": tnn.ReLU6, "sigmoid": tnn.Sigmoid, "tanh": tnn.Tanh,
                "leaky_relu": lambda alpha=0.1: tnn.LeakyReLU(alpha), "elu": lambda alpha=1.0: tnn.ELU(alpha)}
 
 
@@ -103,8 +121,14 @@ def to_torch(m):
                          dilation=m.dilation, groups=m.groups)
     if isinstance(m, nn.Linear):
         return _weighted(m, tnn.Linear, m.K, m.M)
-    if isinstance(m, nn.MaxPool2d):  # cnnlib rounds output sizes down and pads with -inf
-        return tnn.MaxPool2d(m.size, m.stride, m.padding, ceil_mode=False)
+    if isinstance(m, nn.MaxPool2d):  # pads with -inf; rounds sizes down unless ceil_mode (SqueezeNet)
+        return tnn.MaxPool2d(m.size, m.stride, m.padding, ceil_mode=m.ceil_mode)
+    if isinstance(m, nn.GlobalAvgPool2d):
+        return GlobalAvgPool()
+    if isinstance(m, nn.ChannelShuffle):
+        return tnn.ChannelShuffle(m.groups)
+    if isinstance(m, nn.ChannelSlice):
+        return ChannelSlice(m.start, m.stop)
     if isinstance(m, nn.AvgPool2d):  # cnnlib's padding zeros count in the mean
         return tnn.AvgPool2d(m.size, m.stride, m.padding, ceil_mode=False, count_include_pad=True)
     if isinstance(m, nn.BatchNorm2d):  # inference: cnnlib's running statistics and eps
@@ -228,6 +252,11 @@ def assert_same_forward(model, x):
         ("resnet18", {}, N),
         ("resnet50", {"variant": "v1"}, 1),
         ("resnet50", {"variant": "v1.5"}, 1),
+        ("mobilenet_v1", {}, 1),
+        ("mobilenet_v2", {}, 1),
+        ("squeezenet1_0", {}, 1),  # its max pools round up (ceil_mode), 109 -> 54 -> 27 -> 13
+        ("squeezenet1_1", {}, 1),
+        ("shufflenet_v2", {}, 1),
     ],
     ids=lambda v: v if isinstance(v, str) else ",".join(map(str, v.values())) if isinstance(v, dict) else None,
 )
@@ -249,6 +278,9 @@ def test_famous_networks_forward_like_torch(name, kwargs, batch):
         (nn.BatchNorm2d(5, eps=1e-3, dtype=np.float64), (5, 4, 4)),
         (nn.LeakyReLU(0.2), (3, 4, 4)),
         (nn.ELU(0.7), (3, 4, 4)),
+        (nn.ReLU6(), (3, 4, 4)),
+        (nn.MaxPool2d(3, 2, ceil_mode=True), (3, 8, 9)),
+        (nn.Sequential(nn.ChannelShuffle(3), nn.ChannelSlice(2, 5), nn.GlobalAvgPool2d()), (6, 3, 4)),
         (nn.Sequential(nn.Flatten(), nn.Linear(48, 5), nn.Dropout(0.3)), (3, 4, 4)),
     ],
     ids=repr,
