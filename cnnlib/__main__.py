@@ -10,6 +10,8 @@ import argparse
 import sys
 
 from .hardware import dataflows, systolic
+from .hardware.arch import EYERISS_CLOCK_HZ
+from .hardware.precision import PRECISIONS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,19 +46,34 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_summary)
     p = sub.add_parser(
         "map",
-        help="map a CNN layer onto the Eyeriss-like accelerator with a dataflow (best mapping found)",
+        help="map a CNN layer (or, with --all, every CONV/FC layer) onto the Eyeriss-like accelerator",
         description="The mapper's best mapping of one CONV/FC layer for a dataflow: loop nest, MACs, "
-        "accesses and energy per level and operand, cycles and utilization.",
-        epilog="JSON keys: model, layer_name, dataflow, sliding_window, layer {N,C,H,W,M,R,S,U,P,groups}, "
+        "accesses and energy per level and operand, cycles and utilization. With --all, every CONV and "
+        "FC layer of the model one after another: per-layer rows, totals and per-inference metrics.",
+        epilog="JSON keys (--layer): model, layer_name, dataflow, sliding_window, "
+        "layer {N,C,H,W,M,R,S,U,P,groups}, "
         "arch, loop_nest, macs, accesses {level: {weights|inputs|outputs: {reads, writes}}}, "
         "noc {operand: words}, "
         "energy {total, per_mac, unit, per_level {level}, noc, mac}, cycles {total, compute, "
         "bandwidth {level}}, utilization, effective_utilization, active_pes, pes, lower_bound, "
-        "above_bound (energy / lower bound). Energies are in multiples of one MAC's energy.",
+        "above_bound (energy / lower bound). Energies are in multiples of one MAC's energy. "
+        "JSON keys (--all): model, batch, dataflow, precision, arch, energy_unit, clock_hz, pes, "
+        "sliding_window, "
+        "layers [{name, macs, energy, energy_by_level {level, NoC, MAC}, energy_pj, cycles, latency_s, "
+        "dram_accesses (words), dram_accesses_per_mac, utilization, spatial_utilization}], total {the same "
+        "keys, inferences_per_s, energy_per_inference, energy_per_inference_pj, inferences_per_J, "
+        "tops_per_W, power_W, chip_power_W}; energy_pj prices the same counts with Horowitz's 45 nm table.",
     )
     p.add_argument("model", metavar="MODEL", help="a name from cnnlib.models.names(), e.g. vgg16")
-    p.add_argument("--layer", required=True, metavar="NAME", help="a CONV or FC layer name, e.g. conv1")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--layer", metavar="NAME", help="a CONV or FC layer name, e.g. conv1")
+    which.add_argument("--all", action="store_true", help="every CONV and FC layer, with totals")
+    p.add_argument("--batch", type=int, default=1, metavar="N", help="images per run (N of every layer)")
     p.add_argument("--dataflow", default="rs", choices=tuple(dataflows.DATAFLOWS))
+    p.add_argument("--precision", choices=tuple(PRECISIONS),
+                   help="word size of the chip (default: its own 16-bit words, Sze's normalized costs)")
+    p.add_argument("--clock-mhz", type=float, default=EYERISS_CLOCK_HZ / 1e6,
+                   help="clock for latency and throughput (default: Eyeriss's 200 MHz)")
     p.add_argument("--objective", default="energy", choices=("energy", "edp"))
     p.add_argument("--no-sliding-window", action="store_true",
                    help="refetch a whole input tile whenever it moves (the model without sliding-window "
@@ -142,14 +159,24 @@ def _cmd_map(args) -> None:
     from .counting import conv_layers
     from .hardware.dataflows import dataflow
     from .hardware.mapper import search
+    from .hardware.network import map_network
+    from .hardware.precision import priced
 
-    layers = dict(conv_layers(models.get(args.model), models.input_shape(args.model)))
-    if args.layer not in layers:
-        known = ", ".join(layers)
-        raise ValueError(f"--layer must be a CONV/FC layer of {args.model}: {known}; got {args.layer!r}")
     flow = dataflow(args.dataflow)
     if args.no_sliding_window:
         flow = replace(flow, arch=replace(flow.arch, sliding_window=False))
+    if args.all:
+        net = map_network(args.model, batch=args.batch, flow=flow, prec=args.precision,
+                          clock_hz=args.clock_mhz * 1e6, objective=args.objective)
+        result = {**net.to_dict(), "sliding_window": flow.arch.sliding_window}
+        print(json.dumps(result, indent=2) if args.json else net)
+        return
+    layers = dict(conv_layers(models.get(args.model), models.input_shape(args.model), args.batch))
+    if args.layer not in layers:
+        known = ", ".join(layers)
+        raise ValueError(f"--layer must be a CONV/FC layer of {args.model}: {known}; got {args.layer!r}")
+    if args.precision is not None:
+        flow = replace(flow, arch=priced(flow.arch, args.precision))
     best = search(layers[args.layer], flow, args.objective)
     r = best.report
     if args.json:
