@@ -59,3 +59,17 @@ def test_notebook_10_googlenet_bottleneck_savings_per_module():
     assert direct == [293_830_656, 828_506_112, 289_013_760, 362_872_832, 391_774_208,
                       420_675_584, 629_207_040, 247_869_440, 271_351_808]
     assert (sum(with_reduce), sum(direct)) == (891_226_112, 3_735_101_440)
+
+
+def test_notebook_04_conventions_on_lenet5_c1_and_memory():
+    """LeNet-5's C1 under each named convention for N = 2, and the small CNN's memory per layer."""
+    from cnnlib.counting import CONVENTIONS, ConvShape, conv_counts, memory_bytes
+
+    c1 = conv_counts(ConvShape(N=1, C=1, H=32, W=32, M=6, R=5, S=5))
+    assert {name: c.macs(c1, N=2) for name, c in CONVENTIONS.items()} == {
+        "lecture": 235_200, "lecun": 244_608, "torchinfo": 244_608, "fvcore": 235_200, "ptflops": 122_304}
+    s = summary(small_cnn(), (3, 32, 32))
+    layers = [r for r in s.rows if r.kind]
+    kib = 1024
+    assert [memory_bytes(r.counts)["params"] / kib for r in layers] == [4.75, 18.125, 72.25, 1025.0, 2570 * 4 / kib]
+    assert [memory_bytes(r.counts, N=1)["outputs"] / kib for r in layers] == [64.0, 32.0, 16.0, 1.0, 40 / kib]
