@@ -54,7 +54,8 @@ def quantize_multiplier(M, bits: int = 31):
 
     Returns
     -------
-    M0 : int64 array, same shape as M
+    M0 : int array, same shape as M
+        int32 for ``bits`` <= 31 (Q31: the binary point after bit 31), else int64.
     shift : int64 array, same shape as M, >= 1
 
     Notes
@@ -79,7 +80,7 @@ def quantize_multiplier(M, bits: int = 31):
     shift = bits - (exponent + carry).astype(np.int64)
     if np.any(shift > 62):
         raise ValueError(f"M must be at least 2^{bits - 63} to be shifted within 64 bits; got {M.min():g}")
-    return M0, shift
+    return M0.astype(np.int32 if bits <= 31 else np.int64), shift
 
 
 def _per_channel(a, ndim: int):

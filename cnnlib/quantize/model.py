@@ -153,12 +153,14 @@ def quantize_model(model, bits, calibration, *, per_channel=False, method="minma
     --------
     >>> from cnnlib.data import load_mnist
     >>> from cnnlib.models import lenet5
+    >>> from cnnlib.train import lenet5_split
     >>> images, labels = load_mnist()
-    >>> int8 = quantize_model(lenet5(pretrained=True), 8, images[:100])
-    >>> int8["c1"]
-    conv c1: int8 w (6, 1, 5, 5) x uint8 -> int32 acc, requantize M0 = 2006738306 2^-41, uint8 out
-    >>> float((int8.predict(images[-500:]) == labels[-500:]).mean()) > 0.97
-    True
+    >>> _, val, test = lenet5_split(labels.astype(int))
+    >>> int8 = quantize_model(lenet5(pretrained=True), 8, images[val])   # calibrated on 500 digits
+    >>> int8["c1"]  # doctest: +ELLIPSIS
+    conv c1: int8 w (6, 1, 5, 5) x uint8 -> int32 acc, requantize M0 = ... 2^-..., uint8 out
+    >>> float((int8.predict(images[test]) == labels[test]).mean())
+    0.98
     """
     bits = check_bits(bits)
     fake = fake_quantize_model(model, calibration, weight_bits=bits, activation_bits=bits,
@@ -224,8 +226,8 @@ class WeightedStage(_Requantized):
         Bias at the accumulator's scale s_x s_w.
     z_x : int
         Input zero point.
-    M0, shift : int64 arrays, () or (M,)
-        Requantization, M = s_x s_w / s_y ~ M0 2^-shift.
+    M0, shift : int arrays, () or (M,)
+        Requantization, M = s_x s_w / s_y ~ M0 2^-shift (M0 int32 with int32 sums).
     out : QParams
         Output codes.
     """
