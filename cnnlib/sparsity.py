@@ -6,7 +6,7 @@ Where a network's zeros come from and what they cost to keep:
   (:func:`magnitude_mask`), one by one (unstructured) or as whole filters or input channels
   (structured, :func:`structured_mask`). A mask (True = kept) holds them at zero while the rest
   are fine-tuned (:class:`MaskedOptimizer`); pruning a little, fine-tuning, and pruning again
-  (:func:`iterative_pruning`) is the recipe of Han et al., "Learning both Weights and Connections
+  (:func:`cnnlib.train.iterative_pruning`) is the recipe of Han et al., "Learning both Weights and Connections
   for Efficient Neural Networks" (NeurIPS 2015).
 - **Activations** become zero through ReLU: :func:`activation_sparsity` measures, layer by
   layer, the fraction of exact zeros on real inputs (tanh and sigmoid give none).
@@ -32,7 +32,8 @@ from ._checks import as_float_array, as_int, check_ndim
 # -- pruning --------------------------------------------------------------------------------------
 
 
-def _check_sparsity(sparsity) -> float:
+def check_sparsity(sparsity) -> float:
+    """Return ``sparsity`` (the fraction of weights set to zero) as a float in [0, 1], or raise."""
     if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float, np.floating, np.integer)):
         raise TypeError(f"sparsity must be a number in [0, 1]; got {sparsity!r}")
     if not 0 <= sparsity <= 1:
@@ -62,7 +63,7 @@ def magnitude_mask(w, sparsity) -> np.ndarray:
     [[True, False], [False, True]]
     """
     w = as_float_array(w, "w")
-    n_pruned = int(round(_check_sparsity(sparsity) * w.size))
+    n_pruned = int(round(check_sparsity(sparsity) * w.size))
     mask = np.ones(w.size, dtype=bool)
     mask[np.argsort(np.abs(w).reshape(-1), kind="stable")[:n_pruned]] = False
     return mask.reshape(w.shape)
@@ -160,7 +161,7 @@ def prune(model, sparsity, *, structure="unstructured", scope="layer", layers=No
     dict name -> bool array
         One mask per pruned weight (True = kept); the weights are already multiplied by it.
     """
-    sparsity = _check_sparsity(sparsity)
+    sparsity = check_sparsity(sparsity)
     all_layers = weight_layers(model)
     names = list(all_layers) if layers is None else list(layers)
     unknown = sorted(set(names) - set(all_layers))
@@ -251,52 +252,6 @@ class MaskedOptimizer:
         self.optimizer.step(masked)
         for name, mask in self.masks.items():
             self.optimizer.params[name] *= mask
-
-
-def iterative_pruning(model, sparsities, x, labels, *, epochs, make_optimizer, scope="layer",
-                      **train_kwargs) -> list:
-    """Han et al.'s recipe: prune to each sparsity in turn, fine-tuning after each step.
-
-    Parameters
-    ----------
-    model : cnnlib.nn.Module
-        A trained model; pruned and fine-tuned in place.
-    sparsities : sequence of float
-        Increasing fractions of weights to remove, e.g. (0.5, 0.75, 0.9). Each step prunes the
-        surviving weights further (a pruned weight never comes back: each new mask is taken on
-        the already-pruned weights).
-    x, labels :
-        Training data, as :func:`cnnlib.train.train` takes them.
-    epochs : int or sequence of int
-        Fine-tuning epochs after each pruning step.
-    make_optimizer : callable (parameters) -> optimizer
-        Builds a fresh optimizer for each step (e.g. ``lambda p: SGD(p, lr=0.01)``).
-    scope : "layer" or "global"
-        As in :func:`prune` (unstructured).
-    **train_kwargs
-        Passed to :func:`cnnlib.train.train` (batch_size, seed, augment, val, progress, ...).
-
-    Returns
-    -------
-    list of dict
-        One per step: "sparsity" (the requested fraction), "masks", and the training history
-        of its fine-tuning (as :func:`cnnlib.train.train` returns it).
-    """
-    from .train import train
-
-    sparsities = [_check_sparsity(s) for s in sparsities]
-    if any(b < a for a, b in zip(sparsities, sparsities[1:], strict=False)):
-        raise ValueError(f"sparsities must not decrease; got {sparsities}")
-    epochs = [epochs] * len(sparsities) if np.ndim(epochs) == 0 else list(epochs)
-    if len(epochs) != len(sparsities):
-        raise ValueError(f"epochs must be an int or one per sparsity ({len(sparsities)}); got {len(epochs)}")
-    steps = []
-    for sparsity, n in zip(sparsities, epochs, strict=True):
-        masks = prune(model, sparsity, scope=scope)
-        optimizer = MaskedOptimizer(make_optimizer(model.parameters()), masks)
-        history = train(model, x, labels, epochs=n, optimizer=optimizer, **train_kwargs)
-        steps.append({"sparsity": sparsity, "masks": masks, **history})
-    return steps
 
 
 # -- activation sparsity --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ._checks import as_float_array, as_int, check_ndim
+from .sparsity import MaskedOptimizer, check_sparsity, prune, weight_sparsity
 
 # -- loss -----------------------------------------------------------------------------------------
 
@@ -405,6 +406,50 @@ def train_lenet5(seed=0, *, epochs=None, progress=True, activation="tanh", augme
     return model, history
 
 
+def iterative_pruning(model, sparsities, x, labels, *, epochs, make_optimizer, scope="layer",
+                      **train_kwargs) -> list:
+    """Han et al.'s recipe: prune to each sparsity in turn, fine-tuning after each step.
+
+    Parameters
+    ----------
+    model : cnnlib.nn.Module
+        A trained model; pruned and fine-tuned in place.
+    sparsities : sequence of float
+        Increasing fractions of weights to remove, e.g. (0.5, 0.75, 0.9). Each step prunes the
+        surviving weights further (a pruned weight never comes back: each new mask is taken on
+        the already-pruned weights).
+    x, labels :
+        Training data, as :func:`cnnlib.train.train` takes them.
+    epochs : int or sequence of int
+        Fine-tuning epochs after each pruning step.
+    make_optimizer : callable (parameters) -> optimizer
+        Builds a fresh optimizer for each step (e.g. ``lambda p: SGD(p, lr=0.01)``).
+    scope : "layer" or "global"
+        As in :func:`cnnlib.sparsity.prune` (unstructured).
+    **train_kwargs
+        Passed to :func:`train` (batch_size, seed, augment, val, progress, ...).
+
+    Returns
+    -------
+    list of dict
+        One per step: "sparsity" (the requested fraction), "masks", and the training history
+        of its fine-tuning (as :func:`train` returns it).
+    """
+    sparsities = [check_sparsity(s) for s in sparsities]
+    if any(b < a for a, b in zip(sparsities, sparsities[1:], strict=False)):
+        raise ValueError(f"sparsities must not decrease; got {sparsities}")
+    epochs = [epochs] * len(sparsities) if np.ndim(epochs) == 0 else list(epochs)
+    if len(epochs) != len(sparsities):
+        raise ValueError(f"epochs must be an int or one per sparsity ({len(sparsities)}); got {len(epochs)}")
+    steps = []
+    for sparsity, n in zip(sparsities, epochs, strict=True):
+        masks = prune(model, sparsity, scope=scope)
+        optimizer = MaskedOptimizer(make_optimizer(model.parameters()), masks)
+        history = train(model, x, labels, epochs=n, optimizer=optimizer, **train_kwargs)
+        steps.append({"sparsity": sparsity, "masks": masks, **history})
+    return steps
+
+
 #: The recipe behind data/lenet5_pruned.npz: Han et al.'s iterative pruning of data/lenet5.npz, one
 #: global magnitude threshold over all CONV and FC weights, fine-tuned after each step.
 LENET5_PRUNED_RECIPE = dict(sparsities=(0.5, 0.7, 0.8, 0.85, 0.88, 0.91), epochs=(3, 3, 3, 3, 3, 6),
@@ -440,7 +485,6 @@ def prune_lenet5(seed=0, *, steps=None, epochs=None, progress=True):
     """
     from .data import load_mnist
     from .models.lenet import lenet5, mnist_input
-    from .sparsity import MaskedOptimizer, iterative_pruning, prune
 
     r = LENET5_PRUNED_RECIPE
     sparsities = r["sparsities"][: as_int(steps, "steps", 1) if steps is not None else None]
@@ -528,7 +572,6 @@ def _cmd_lenet5_repeats(args) -> None:
 
 def _cmd_lenet5_pruned(args) -> None:
     from .data import DATA_DIR, sha256
-    from .sparsity import weight_sparsity
 
     start = time.perf_counter()
     model, history = prune_lenet5(args.seed, steps=args.steps, epochs=args.epochs, progress=not args.quiet)

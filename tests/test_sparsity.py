@@ -15,7 +15,6 @@ from cnnlib.sparsity import (
     csc,
     csr,
     dense_bits,
-    iterative_pruning,
     magnitude_mask,
     prune,
     rlc_encode,
@@ -23,7 +22,7 @@ from cnnlib.sparsity import (
     weight_layers,
     weight_sparsity,
 )
-from cnnlib.train import SGD, Adam, accuracy
+from cnnlib.train import SGD, Adam, accuracy, iterative_pruning
 
 # -- pruning --------------------------------------------------------------------------------------
 
