@@ -28,7 +28,7 @@ from test_lab import free_port
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
                  if Path(p).exists()), None)
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium found")
