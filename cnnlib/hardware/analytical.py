@@ -171,8 +171,12 @@ def nest_counts(prob: Problem, arch: Architecture, orders, factors, spatial) -> 
             union_ext = {d: ext[li][d] * sp[d] for d in DIMS} if crosses else ext[li]
             n_union = active if arch.per_pe(li) and not crosses else 1
             n_copies = active if arch.per_pe(li) else 1
-            union = n_union * _fetched(op, union_ext, changes[li], U, arch.sliding_window)
-            copies = n_copies * _fetched(op, ext[li], changes[li], U, arch.sliding_window)
+            own = _fetched(op, ext[li], changes[li], U, arch.sliding_window)  # one instance's loads
+            if crosses:
+                own_union = _fetched(op, union_ext, changes[li], U, arch.sliding_window)
+            else:
+                own_union = own  # the same tile: count it once
+            union, copies = n_union * own_union, n_copies * own
             pname, name = arch.levels[parent].name, arch.levels[li].name
             if op == "outputs":  # every occupancy is written back; first visits start from zero
                 distinct = math.prod([f for _, d, f, _ in outer[li] if d in rel]) if outer[li] else one
