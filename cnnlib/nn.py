@@ -926,4 +926,5 @@ class Residual(Module):
         inner = f"  (main): {self.main!r}".replace("\n", "\n  ")
         if self.shortcut is not None:
             inner += "\n" + f"  (shortcut): {self.shortcut!r}".replace("\n", "\n  ")
-        return f"Residual(\n{inner}\n  then add and {self.act!r}\n)"
+        then = "then add" if self.act is None else f"then add and {self.act!r}"
+        return f"Residual(\n{inner}\n  {then}\n)"
