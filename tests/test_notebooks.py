@@ -121,3 +121,19 @@ def test_rule_reports_each_breach():
         assert expected in found
     nbtool.normalise_cells(nb)
     assert nb.cells[3].metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
+
+
+def test_percent_format_round_trip_keeps_sources_tags_and_alt(tmp_path):
+    nb = _toy([
+        nbformat.v4.new_markdown_cell("# 00 · Toy\n\nYou will be able to: count."),
+        _code("draw()", tags=["remove-input"], outputs=[FIGURE]),
+        _code("answer = 42\nassert answer == 42", tags=["solution"]),
+    ])
+    nb.cells[1].metadata["alt"] = ["A bar chart, with a quote \" and a comma, in it"]
+    nbformat.write(nb, tmp_path / "00_toy.ipynb")
+    nbtool.to_py(tmp_path / "00_toy.ipynb", tmp_path / "toy.py")
+    nbtool.from_py(tmp_path / "toy.py", tmp_path / "back.ipynb")
+    back = nbformat.read(tmp_path / "back.ipynb", as_version=4)
+    assert [c.source for c in back.cells] == [c.source for c in nb.cells]
+    assert [c.metadata.get("tags") for c in back.cells] == [None, ["remove-input"], ["solution"]]
+    assert back.cells[1].metadata["alt"] == nb.cells[1].metadata["alt"]
