@@ -280,6 +280,8 @@ def test_famous_networks_forward_like_torch(name, kwargs, batch):
         (nn.ELU(0.7), (3, 4, 4)),
         (nn.ReLU6(), (3, 4, 4)),
         (nn.MaxPool2d(3, 2, ceil_mode=True), (3, 8, 9)),
+        (nn.MaxPool2d(3, 2, 1, ceil_mode=True), (3, 8, 9)),
+        (nn.MaxPool2d((3, 2), (3, 3), (1, 1), ceil_mode=True), (3, 10, 8)),
         (nn.Sequential(nn.ChannelShuffle(3), nn.ChannelSlice(2, 5), nn.GlobalAvgPool2d()), (6, 3, 4)),
         (nn.Sequential(nn.Flatten(), nn.Linear(48, 5), nn.Dropout(0.3)), (3, 4, 4)),
     ],

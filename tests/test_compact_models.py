@@ -19,6 +19,8 @@ import sys
 import numpy as np
 import pytest
 from gradcheck import assert_grad, numeric_grad
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from test_backward_nn import check_module, randomize
 
@@ -84,15 +86,18 @@ def test_squeezenet_map_sizes_round_up():
     assert sizes == [54, 27, 13]
 
 
+def _ceil_size(n, R, U):
+    """torch's ceil-mode size: ceil((n - R) / U) + 1, less one if the last window starts outside."""
+    E = -(-(n - R) // U) + 1
+    return E - 1 if (E - 1) * U >= n else E
+
+
 def _ceil_pool_reference(x, R, U):
-    """Max over every R x R window that starts inside x, clipped at the bottom/right edge (torch's rule)."""
-    H = x.shape[2]
-    E = -(-(H - R) // U) + 1  # ceil
-    if (E - 1) * U >= H:
-        E -= 1
-    out = np.empty((*x.shape[:2], E, E))
-    for e in range(E):
-        for f in range(E):
+    """Max over every R x R window that starts inside x, clipped at the bottom/right edge."""
+    Eh, Ew = _ceil_size(x.shape[2], R, U), _ceil_size(x.shape[3], R, U)
+    out = np.empty((*x.shape[:2], Eh, Ew))
+    for e in range(Eh):
+        for f in range(Ew):
             out[:, :, e, f] = x[:, :, e * U : e * U + R, f * U : f * U + R].max(axis=(2, 3))
     return out
 
@@ -104,6 +109,19 @@ def test_ceil_mode_max_pool_against_clipped_windows(H, R, U):
     y = pool(x)
     assert_array_equal(y, _ceil_pool_reference(x, R, U))
     assert y.shape[1:] == pool.output_shape(x.shape[1:])
+
+
+@settings(max_examples=60, deadline=None)
+@given(H=st.integers(3, 20), W=st.integers(3, 20), R=st.integers(1, 3), U=st.integers(1, 3))
+def test_ceil_mode_max_pool_property(H, W, R, U):
+    """Any size and stride (also stride > size): clipped windows; floor mode is a prefix of ceil mode."""
+    x = np.random.default_rng(H * 31 + W).standard_normal((1, 2, H, W))
+    pool = nn.MaxPool2d(R, U, ceil_mode=True)
+    y = pool(x)
+    assert_array_equal(y, _ceil_pool_reference(x, R, U))
+    assert y.shape[1:] == pool.output_shape((2, H, W))
+    floor = nn.MaxPool2d(R, U)(x)
+    assert_array_equal(y[:, :, : floor.shape[2], : floor.shape[3]], floor)
 
 
 def test_channel_shuffle_is_the_transpose_permutation():
@@ -138,6 +156,7 @@ LEAVES = {
     "channel_shuffle": (lambda: nn.ChannelShuffle(2), (2, 6, 2, 3)),
     "channel_slice": (lambda: nn.ChannelSlice(1, 3), (2, 4, 2, 2)),
     "maxpool_ceil": (lambda: nn.MaxPool2d(3, 2, ceil_mode=True), (1, 2, 6, 8)),
+    "maxpool_ceil_pad": (lambda: nn.MaxPool2d(3, 2, 1, ceil_mode=True), (1, 2, 7, 6)),
 }
 BLOCKS = {
     "fire": (lambda: randomize(fire(4, 2, 3, 3, seeds=seed_stream(0), **F64)), (2, 4, 4, 4)),
