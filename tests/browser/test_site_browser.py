@@ -81,7 +81,9 @@ def test_deck_works_offline(browser, site, path):
     context, page, outside = _open(browser, site / "slides" / f"{path.stem}.slides.html")
     try:
         page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=10_000)
-        assert page.evaluate("Reveal.getTotalSlides()") == build_site.deck_slide_count(nb)
+        expected = sum(c.metadata.get("slideshow", {}).get("slide_type") in {"slide", "subslide"}
+                       and "solution" not in c.metadata.get("tags", []) for c in nb.cells)
+        assert page.evaluate("Reveal.getTotalSlides()") == expected == build_site.deck_slide_count(nb)
         assert page.locator("section.present").first.is_visible()
         assert not page.evaluate(RAW_MATH), "math left as LaTeX source"
         text = page.evaluate("document.body.textContent")
