@@ -90,7 +90,7 @@ def lenet5_report(bits, *, per_channel: bool = False) -> dict:
     bits = check_bits(bits)
     images, labels = load_mnist()
     _, val, test = lenet5_split(labels.astype(np.int64))
-    model = lenet5(pretrained=True)
+    model = lenet5(pretrained=True, dtype=np.float64)  # calibration independent of float32 rounding
     net = quantize_model(model, bits, images[val], per_channel=per_channel)
     float_bytes = 4 * sum(p.size for p in model.parameters().values())
     mac = f"int{bits} x int{bits} + int32 add" if bits >= 8 else "int8 MAC (upper bound: no figure below 8)"
