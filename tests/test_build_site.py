@@ -14,8 +14,6 @@ sys.path.insert(0, str(ROOT / "tools"))
 import build_site  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-# The coordinator turns this on once every notebook's figures carry cell metadata "alt".
-REQUIRE_ALT = False
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 
@@ -137,6 +135,4 @@ def test_every_deck_and_page_refers_only_to_files_inside_the_build(built):
 def test_every_course_figure_has_alt_text(built):
     _, decks, pages = built
     missing = [m for b in pages for m in b.missing_alt]
-    if not REQUIRE_ALT:
-        pytest.skip(f"alt text not required yet ({len(missing)} figures lack it)")
     assert not missing, f"{len(missing)} figures without cell metadata 'alt': {missing}"
