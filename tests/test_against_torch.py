@@ -1,7 +1,17 @@
-"""Optional: cnnlib against PyTorch and the counting tools torchinfo, fvcore and ptflops.
+"""Optional: cnnlib against PyTorch, torchvision's networks and the counting tools torchinfo,
+fvcore and ptflops.
 
 torch is never a dependency of the course, so this whole module skips where torch is not
-installed (CI); the counting tests also skip without their tool. To run everything, in a
+installed (CI); the torchvision and counting tests also skip without their package. The
+torchvision cross-checks (3. below) run in their own environment::
+
+    python3 -m venv /tmp/tvenv
+    /tmp/tvenv/bin/pip install torch==2.14.1 torchvision==0.29.1
+    /tmp/tvenv/bin/pip install -e . pytest hypothesis scipy
+    /tmp/tvenv/bin/python -m pytest tests/test_against_torch.py -q -k torchvision
+
+Last run there: 9 passed in 49 s (torch 2.14.1, torchvision 0.29.1, numpy 2.4.6, Python 3.11);
+the whole module, without the counting tools, 39 passed and 62 skipped in 101 s. To run everything, in a
 separate environment (it keeps the project's .venv lean)::
 
     python3 -m venv /tmp/xvenv
@@ -24,6 +34,15 @@ and ptflops 0.7.5 (numpy 2.4.6, Python 3.11).
    (fvcore), in total, and ptflops' two backends. On CONV and FC layers the numbers are the
    presets' (``CONVENTIONS``); test_counting.py checks, without torch, that the rules add up to
    the recorded totals and that the presets are exact on CONV and FC layers.
+3. torchvision. ``to_torch`` cannot see a layer that cnnlib builds differently from the
+   published network, since it translates cnnlib's own definition. So torchvision builds each
+   network it also has from its own code, with random weights (``weights=None``, no download):
+   MobileNet v2, SqueezeNet 1.0 and 1.1, ShuffleNet v2 x1.0, VGG-16, ResNet-18 and ResNet-50
+   (v1.5, torchvision's) agree in parameter count, in every CONV, FC and batch-norm layer in
+   execution order (weight shapes, bias, stride, padding, groups, eps) and, with torchvision's
+   weights and non-trivial batch-norm statistics loaded into cnnlib's model
+   (``Module.load_state``), in their float64 logits. AlexNet and GoogLeNet are the papers' in
+   cnnlib and not in torchvision: their tests compare what is comparable and say why.
 """
 
 import contextlib
@@ -296,6 +315,205 @@ def test_layer_settings_forward_like_torch(layer, in_shape):
 def test_translator_refuses_what_it_does_not_know():
     with pytest.raises(TypeError, match="no torch translation"):
         to_torch(nn.Module())
+
+
+# -- against torchvision's own definitions ----------------------------------------------------
+# to_torch translates cnnlib's definition, so it cannot see a layer that cnnlib builds wrong.
+# Here torchvision builds each network from its own code (weights=None: random, no download).
+
+WEIGHTED = ((nn.Conv2d, tnn.Conv2d), (nn.Linear, tnn.Linear), (nn.BatchNorm2d, tnn.BatchNorm2d))
+
+# cnnlib name (and builder kwargs) -> torchvision builder, batch (one image for the big ones)
+TORCHVISION_TWINS = {
+    "mobilenet_v2": ("mobilenet_v2", {}, N),
+    "squeezenet1_0": ("squeezenet1_0", {}, N),
+    "squeezenet1_1": ("squeezenet1_1", {}, N),
+    "shufflenet_v2": ("shufflenet_v2_x1_0", {}, N),
+    "vgg16": ("vgg16", {}, 1),
+    "resnet18": ("resnet18", {}, N),
+    "resnet50": ("resnet50", {"variant": "v1.5"}, 1),  # torchvision's ResNet-50 is v1.5
+}
+
+
+def torchvision_model(builder, **kwargs):
+    """torchvision's ``builder`` with random weights (seeded, no download), float64, inference mode.
+
+    Its initialisation leaves biases, beta and the running statistics at 0 (gamma, running
+    variances at 1), which would hide a bias or a statistic copied to the wrong place: these are
+    redrawn, biases, beta and running means N(0, 0.1^2), gamma and running variances uniform in
+    [0.5, 1.5].
+    """
+    tv_models = pytest.importorskip("torchvision.models")
+    torch.manual_seed(0)
+    module = getattr(tv_models, builder)(weights=None, **kwargs).double().eval()
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, (tnn.Conv2d, tnn.Linear)) and m.bias is not None:
+                m.bias.normal_(0, 0.1)
+            elif isinstance(m, tnn.BatchNorm2d):
+                for statistic in (m.weight, m.running_var):
+                    statistic.uniform_(0.5, 1.5)
+                for statistic in (m.bias, m.running_mean):
+                    statistic.normal_(0, 0.1)
+    return module
+
+
+def torch_run(module, x):
+    """``module(x)`` (inference) and its Conv2d, Linear and BatchNorm2d modules in the order it runs them."""
+    order = []
+    handles = [m.register_forward_hook(lambda m, _i, _y: order.append(m))
+               for m in module.modules() if isinstance(m, tuple(t for _, t in WEIGHTED))]
+    try:
+        with torch.no_grad():
+            y = module(torch.from_numpy(x))
+    finally:
+        for h in handles:
+            h.remove()
+    return y.numpy(), order
+
+
+def weighted_leaves(model, in_shape):
+    """(qualified name, leaf) of cnnlib's Conv2d, Linear and BatchNorm2d layers in execution order."""
+    return [(name, layer) for name, layer, _, _ in model.layers(in_shape)
+            if isinstance(layer, tuple(c for c, _ in WEIGHTED))]
+
+
+def settings(layer):
+    """What fixes a layer's weights and arithmetic, cnnlib's or torch's, in the same form."""
+    if isinstance(layer, tnn.Conv2d):
+        return ("conv", tuple(layer.weight.shape), layer.bias is not None, layer.stride, layer.padding,
+                layer.groups)
+    if isinstance(layer, nn.Conv2d):
+        return ("conv", weight_shape(layer), layer.b is not None, layer.stride, layer.padding, layer.groups)
+    if isinstance(layer, tnn.Linear):
+        return ("fc", tuple(layer.weight.shape), layer.bias is not None)
+    if isinstance(layer, nn.Linear):
+        return ("fc", weight_shape(layer), layer.b is not None)
+    return ("bn", layer.num_features if isinstance(layer, tnn.BatchNorm2d) else layer.C, layer.eps)
+
+
+def torch_state(name, module):
+    """cnnlib state names -> arrays of the torch module that corresponds to cnnlib's leaf ``name``."""
+    if isinstance(module, tnn.BatchNorm2d):
+        pairs = {"gamma": module.weight, "beta": module.bias, "running_mean": module.running_mean,
+                 "running_var": module.running_var}
+    else:
+        pairs = {"w": module.weight, "b": module.bias}
+    return {f"{name}.{key}": value.detach().numpy() for key, value in pairs.items() if value is not None}
+
+
+def load_from_torch(model, pairs):
+    """Copy every torch module's parameters and buffers into its cnnlib twin (``Module.load_state``)."""
+    arrays = {}
+    for (name, _), module in pairs:
+        arrays.update(torch_state(name, module))
+    model.load_state(arrays)
+    assert set(arrays) == set(model.state())
+
+
+def assert_close_logits(y, y_torch):
+    """Logits within float64 tolerances; the max abs and rel differences go to the test's output."""
+    scale = np.abs(y_torch).max()
+    diff = np.abs(y - y_torch)
+    print(f"max |diff| {diff.max():.3g}, max |diff| / max |logit| {diff.max() / scale:.3g}")
+    assert_allclose(y, y_torch, rtol=1e-9, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("name", TORCHVISION_TWINS)
+def test_networks_match_torchvision(name):
+    """Same parameter count, the same CONV, FC and batch-norm layers (weight shapes, bias, stride,
+    padding, groups, eps) in execution order, and on torchvision's random weights the same logits."""
+    builder, kwargs, batch = TORCHVISION_TWINS[name]
+    module = torchvision_model(builder)
+    model = models.get(name, dtype=np.float64, **kwargs).eval()
+    in_shape = models.input_shape(name)
+    assert sum(p.numel() for p in module.parameters()) == sum(a.size for a in model.parameters().values())
+    x = np.random.default_rng(3).standard_normal((batch, *in_shape))
+    y_torch, order = torch_run(module, x)
+    ours = weighted_leaves(model, in_shape)
+    assert [settings(layer) for _, layer in ours] == [settings(m) for m in order]
+    load_from_torch(model, list(zip(ours, order, strict=True)))
+    assert_close_logits(model(x), y_torch)
+
+
+def test_alexnet_against_torchvision():
+    """torchvision's AlexNet is not the paper's, and cnnlib's is: it follows Krizhevsky's "One weird
+    trick" paper (2014), with 64, 192, 384, 256, 256 filters, no groups, no LRN, conv1 padded by 2
+    for 224x224 inputs, and dropout before fc6 and fc7 (cnnlib: before fc7 and fc8). Comparable:
+    the kernel sizes and strides of the five CONV layers, and the classifier (fc6-fc8 on
+    256 x 6 x 6 features) in shapes, parameters and logits."""
+    module = torchvision_model("alexnet")
+    model = models.get("alexnet", dtype=np.float64).eval()
+    _, order = torch_run(module, np.zeros((1, 3, 224, 224)))
+    ours = weighted_leaves(model, models.input_shape("alexnet"))
+    convs = [((layer.R, layer.S), layer.stride) for _, layer in ours if isinstance(layer, nn.Conv2d)]
+    assert convs == [(m.kernel_size, m.stride) for m in order if isinstance(m, tnn.Conv2d)]
+    assert [m.out_channels for m in order if isinstance(m, tnn.Conv2d)] == [64, 192, 384, 256, 256]
+    assert not any(isinstance(m, tnn.LocalResponseNorm) for m in module.modules())
+    fcs = [(name, layer) for name, layer in ours if isinstance(layer, nn.Linear)]
+    linears = [m for m in order if isinstance(m, tnn.Linear)]
+    assert [settings(layer) for _, layer in fcs] == [settings(m) for m in linears]
+    children = model.children()
+    head = nn.Sequential(*children[[name for name, _ in children].index("flatten"):])  # flatten .. fc8
+    load_from_torch(head, list(zip(fcs, linears, strict=True)))
+    assert sum(p.numel() for m in linears for p in m.parameters()) == sum(a.size for a in head.parameters().values())
+    features = np.random.default_rng(4).standard_normal((N, 256, 6, 6))
+    with torch.no_grad():
+        y_torch = module.classifier(torch.flatten(module.avgpool(torch.from_numpy(features)), 1)).numpy()
+    assert_close_logits(head(features), y_torch)
+
+
+def fold(conv, bn):
+    """The weights and biases of one CONV that computes torch's bn(conv(x)) at inference."""
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    w = conv.weight * scale[:, None, None, None]
+    b = bn.bias - bn.running_mean * scale + (0 if conv.bias is None else conv.bias * scale)
+    return w.detach().numpy(), b.detach().numpy()
+
+
+def test_googlenet_against_torchvision():
+    """cnnlib's GoogLeNet is the paper's (Table 1 and Figure 3); torchvision's differs on purpose in
+    four ways: batch norm after every CONV (without bias) and no LRN, a 3x3 CONV where the paper's
+    third inception branch has a 5x5, max pools that round up (ceil_mode) where cnnlib pads by 1
+    (same sizes, windows shifted by one pixel), and a 2x2 pool4. So the whole network's logits
+    cannot agree. Comparable: all 57 CONV layers and the FC layer in execution order (filters,
+    channels, stride, groups; kernel and padding except the 5x5 branch), the parameter count once
+    those differences are accounted for, and each inception module's 1x1, 3x3 and pool branches in
+    value, with torchvision's batch norms folded into cnnlib's CONV weights and biases."""
+    module = torchvision_model("googlenet", aux_logits=False, init_weights=True)
+    model = models.get("googlenet", dtype=np.float64).eval()
+    _, order = torch_run(module, np.zeros((1, 3, 224, 224)))
+    ours = weighted_leaves(model, models.input_shape("googlenet"))
+    theirs = [m for m in order if not isinstance(m, tnn.BatchNorm2d)]
+    assert len(ours) == len(theirs) == 58 and settings(ours[-1][1]) == settings(theirs[-1])
+    five = 0  # parameters the 5x5 filters add to torchvision's 3x3 ones
+    for (name, layer), m in zip(ours[:-1], theirs[:-1], strict=True):
+        kind, shape, _, stride, padding, groups = settings(m)
+        if name.endswith("5x5.conv"):
+            assert (shape[2:], padding) == ((3, 3), (1, 1)), name
+            shape, padding, five = (*shape[:2], 5, 5), (2, 2), five + math.prod(shape[:2]) * (25 - 9)
+        assert settings(layer) == (kind, shape, True, stride, padding, groups), name
+    bn_params = sum(p.numel() for m in order if isinstance(m, tnn.BatchNorm2d) for p in m.parameters())
+    biases = sum(layer.M for _, layer in ours[:-1])
+    tv_params = sum(p.numel() for p in module.parameters())
+    assert sum(a.size for a in model.parameters().values()) == tv_params - bn_params + biases + five
+
+    rng = np.random.default_rng(5)
+    for (name, ours_module), size in zip([c for c in model.children() if c[0].startswith("inception")],
+                                         (28, 28, 14, 14, 14, 14, 14, 7, 7), strict=True):
+        theirs_module = getattr(module, name.replace("_", ""))
+        C = ours_module["1x1"]["conv"].C
+        x = rng.standard_normal((N, C, size, size))
+        for branch, tv_branch in (("1x1", "branch1"), ("3x3", "branch2"), ("pool", "branch4")):
+            ours_branch, theirs_branch = ours_module[branch], getattr(theirs_module, tv_branch)
+            y_torch, tv_order = torch_run(theirs_branch, x)
+            arrays = {}
+            for (layer_name, _), conv, bn in zip(weighted_leaves(ours_branch, (C, size, size)),
+                                                 tv_order[::2], tv_order[1::2], strict=True):
+                arrays[f"{layer_name}.w"], arrays[f"{layer_name}.b"] = fold(conv, bn)
+            ours_branch.load_state(arrays)
+            scale = np.abs(y_torch).max()
+            assert_allclose(ours_branch(x), y_torch, rtol=1e-9, atol=1e-12 * scale, err_msg=f"{name}.{branch}")
 
 
 # -- counting against the tools ---------------------------------------------------------------
