@@ -22,49 +22,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations as _act
+from .. import loopnest
 from .._checks import as_float_array, as_int, as_pair, check_ndim
-from ..shapes import conv_output_size
+from ..shapes import check_conv_args, conv_output_size
 from .conv_fast import conv2d_backward_blocked, conv2d_fast
 from .windows import pad, windows
 
 
-def _check_conv_args(x, w, b, stride, padding, dilation, groups):
-    """Validate conv2d's arguments; return them normalised, with the output size (E, F)."""
-    x = as_float_array(x, "x")
-    w = as_float_array(w, "w")
-    check_ndim(x, 4, "x", "(N, C, H, W)")
-    check_ndim(w, 4, "w", "(M, C/groups, R, S)")
-    stride = as_pair(stride, "stride", 1)
-    padding = as_pair(padding, "padding", 0)
-    dilation = as_pair(dilation, "dilation", 1)
-    groups = as_int(groups, "groups", 1)
-    N, C, H, W = x.shape
-    M, Cg, R, S = w.shape
-    if C % groups:
-        raise ValueError(f"groups={groups} must divide the input channels C={C} of x")
-    if M % groups:
-        raise ValueError(f"groups={groups} must divide the number of filters M={M} of w")
-    if Cg != C // groups:
-        raise ValueError(
-            f"w must have C/groups = {C}/{groups} = {C // groups} channels (w.shape[1]) "
-            f"to match x of shape {x.shape}; got w of shape {w.shape}"
-        )
-    if min(x.shape) == 0 or min(w.shape) == 0:
-        raise ValueError(f"x and w must not be empty; got x {x.shape} and w {w.shape}")
-    if b is not None:
-        b = as_float_array(b, "b")
-        if b.shape != (M,):
-            raise ValueError(f"b must have shape (M,) = ({M},); got {b.shape}")
-    E = conv_output_size(H, R, padding[0], stride[0], dilation[0])
-    F = conv_output_size(W, S, padding[1], stride[1], dilation[1], names=("W", "S"))
-    dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
-    x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
-    return x, w, b, stride, padding, dilation, groups, E, F
-
-
 def conv2d_naive(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, activation=None):
     """The lecture's naive 7-loop convolution, for teaching (slow: one Python step per MAC).
+
+    It is ``cnnlib.loopnest.run`` in the slide's loop order; ``loopnest`` runs the same seven
+    loops in any order, tiled or not.
 
     Parameters
     ----------
@@ -92,29 +61,8 @@ def conv2d_naive(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, act
     to E, but x indexes rows (``I[n][k][U x + i]``), so here x runs over the E output rows and
     y over the F output columns; for a square output both read the same.
     """
-    x, w, b, (Uh, Uw), padding, (Dh, Dw), groups, E, F = _check_conv_args(
-        x, w, b, stride, padding, dilation, groups
-    )
-    act = _act.get(activation)[0] if isinstance(activation, str) else activation
-    N = x.shape[0]
-    M, Cg, R, S = w.shape
-    Mg = M // groups  # filters per group
-    I = pad(x, padding)  # noqa: E741 (the lecture's name)
-    O = np.zeros((N, M, E, F), dtype=x.dtype)  # noqa: E741
-    for n in range(N):
-        for m in range(M):
-            c0 = (m // Mg) * Cg  # first input channel of m's group
-            for x_ in range(E):
-                for y in range(F):
-                    O[n, m, x_, y] = b[m] if b is not None else 0
-                    for i in range(R):
-                        for j in range(S):
-                            for k in range(Cg):
-                                xi = I[n, c0 + k, Uh * x_ + Dh * i, Uw * y + Dw * j]
-                                O[n, m, x_, y] += xi * w[m, k, i, j]
-                    if act is not None:
-                        O[n, m, x_, y] = act(O[n, m, x_, y])
-    return O
+    return loopnest.run(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                        activation=activation, order="nmxyijk")
 
 
 def im2col(x, R, S, stride=1, padding=0, dilation=1):
@@ -277,7 +225,7 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, fast=True
     >>> conv2d(np.zeros((2, 3, 32, 32)), np.zeros((6, 3, 5, 5)), stride=1, padding=2).shape
     (2, 6, 32, 32)
     """
-    x, w, b, stride, padding, dilation, groups, E, F = _check_conv_args(
+    x, w, b, stride, padding, dilation, groups, E, F = check_conv_args(
         x, w, b, stride, padding, dilation, groups
     )
     if fast:
@@ -346,7 +294,7 @@ def conv2d_backward(dout, x, w, *, stride=1, padding=0, dilation=1, groups=1, fa
     >>> dw[0, 0].tolist()[0]
     [10.0, 14.0, 18.0]
     """
-    x, w, _, stride, padding, dilation, groups, E, F = _check_conv_args(
+    x, w, _, stride, padding, dilation, groups, E, F = check_conv_args(
         x, w, None, stride, padding, dilation, groups
     )
     N = x.shape[0]
