@@ -280,8 +280,8 @@ def activation_sparsity(model, x, batch_size=500) -> dict:
     >>> from cnnlib import nn
     >>> net = nn.Sequential(("fc", nn.Linear(3, 4, seed=0)), ("relu", nn.ReLU()))
     >>> s = activation_sparsity(net, np.eye(3))
-    >>> s["input"], s["fc"], 0 < s["relu"] < 1
-    (0.6666666666666666, 0.0, True)
+    >>> round(s["input"], 3), s["fc"], 0 < s["relu"] < 1
+    (0.667, 0.0, True)
     """
     batch_size = as_int(batch_size, "batch_size", 1)
     training = model.training

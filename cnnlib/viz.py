@@ -54,13 +54,10 @@ lecture's: input I of H x W, filter W of R x S, output O of E x F, stride U.
 
 from __future__ import annotations
 
-import functools
-
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from cycler import cycler
-from matplotlib.axes import Axes
 from matplotlib.patches import ConnectionPatch, Patch, Rectangle
 
 from ._checks import as_float_array, as_int, check_ndim
@@ -127,19 +124,6 @@ def use_style():
 
 
 use_style()
-
-
-def _accepts_axes_first(func):
-    """Also accept the older call form ``func(ax, ...)``, passing ``ax`` on as the keyword.
-
-    Kept while notebooks 00-10 move to ``func(..., ax=ax)``; delete it when none calls it.
-    """
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        if args and isinstance(args[0], Axes):
-            return func(*args[1:], ax=args[0], **kwargs)
-        return func(*args, **kwargs)
-    return wrapper
 
 
 def _new_axes(ax, figsize):
@@ -346,7 +330,6 @@ def plot_receptive_field(H, W, R, S, x, y, *, stride=1, ax=None):
     return fig
 
 
-@_accepts_axes_first
 def plot_connections(n_in, *, n_out=None, R=None, stride=1, ax=None):
     """A 1-D layer as a graph: inputs on the bottom row, outputs on top, a line per weight use.
 
@@ -464,7 +447,6 @@ def plot_conv_step(image, w, x, y, *, stride=1, ax=None):
     return ax_in.figure
 
 
-@_accepts_axes_first
 def plot_activation(x, y, dy=None, *, title=None, ax=None):
     """Plot an activation y(x) and, if given, its derivative dy/dx on one axes.
 
@@ -500,7 +482,6 @@ def plot_activation(x, y, dy=None, *, title=None, ax=None):
     return ax
 
 
-@_accepts_axes_first
 def plot_ilsvrc(results=ILSVRC_TOP5, human=HUMAN_TOP5_ERROR, *, ax=None):
     """Bar chart of ILSVRC top-5 error by year (winners solid, runners-up hatched), with human error.
 
@@ -623,7 +604,6 @@ def _is_fc(point):
     return point.shape.E == point.shape.F == 1
 
 
-@_accepts_axes_first
 def plot_roofline(machine, points=(), *, labels=(), color=None, label=None, xlim=(0.1, 1e4), ax=None):
     """Draw one machine's roofline on log-log axes, the layers placed on it, and name them.
 
@@ -775,7 +755,6 @@ def plot_layer_counts(summary, *, relative=True, max_bars=MAX_BARS, title=None, 
     return ax
 
 
-@_accepts_axes_first
 def plot_matrix(a, *, title=None, fmt="{:g}", cmap="Blues", xlabel=None, ylabel=None, ax=None):
     """A small matrix drawn as coloured cells with its values written in them (12 pt).
 
@@ -834,7 +813,6 @@ def energy_per_mac_by_row(reports):
             for row in rows}
 
 
-@_accepts_axes_first
 def plot_energy_breakdown(reports, *, ax=None):
     """Stacked bars of energy per MAC by storage level, one bar per mapping report.
 

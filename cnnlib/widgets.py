@@ -69,11 +69,14 @@ class Explorer(widgets.VBox):
         return data
 
 
-def _explorer(draw, controls, above_figure=()):
+def explorer(draw, controls, above_figure=()):
     """Controls, then ``above_figure`` widgets, above a PNG of ``draw(**values)``'s figure.
 
-    The figure is redrawn on every change. The controls wrap onto a second line rather than
-    shrink when they do not fit the width.
+    ``controls`` maps each keyword of ``draw`` to an ipywidgets control; ``draw`` returns a
+    matplotlib Figure. Every explorer of the course is built this way, and a notebook can build
+    its own (notebook 13 does). The figure is redrawn on every change, and sliders redraw on
+    release (``continuous_update=False``), so a drag costs one redraw. The controls wrap onto a
+    second line rather than shrink when they do not fit the width.
 
     Laying a figure out (matplotlib's constrained layout) costs about as much as drawing it, so
     a redraw whose figure has the size and the number of axes of one laid out before reuses
@@ -96,6 +99,8 @@ def _explorer(draw, controls, above_figure=()):
         image.value = _png(fig, compress_level)
 
     for control in controls.values():
+        if hasattr(control, "continuous_update"):
+            control.continuous_update = False
         control.observe(update, names="value")
     update(compress_level=6)  # the first state is stored in the notebook: keep it small
     row = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
@@ -139,7 +144,7 @@ def conv_explorer(image, filters, *, stride=1):
     def draw(name, x, y):
         return plot_conv_step(image, filters[name], x, y, stride=U)
 
-    return _explorer(draw, {"name": name, "x": x, "y": y})
+    return explorer(draw, {"name": name, "x": x, "y": y})
 
 
 #: Default alpha of each activation that has one (the lecture's leaky ReLU example, ELU's usual 1).
@@ -178,7 +183,7 @@ def activation_explorer(x=None):
         ax = plot_activation(x, f(x, alpha=alpha), df(x, alpha=alpha), title=f"{name}, alpha = {alpha:.2f}")
         return ax.figure
 
-    return _explorer(draw, {"name": name, "alpha": alpha})
+    return explorer(draw, {"name": name, "alpha": alpha})
 
 
 def output_size_text(H, R, padding=0, stride=1, dilation=1) -> str:
@@ -254,7 +259,7 @@ def output_size_explorer(H=7, R=3, padding=0, stride=1, dilation=1):
             return plt.figure(figsize=(8, 0.2))  # blank: the text says why
         return plot_output_size(H, R, padding=padding, stride=stride, dilation=dilation, window=(-1, -1))
 
-    return _explorer(draw, controls, above_figure=[text])
+    return explorer(draw, controls, above_figure=[text])
 
 
 def systolic_explorer(layers, *, sizes=(16, 32, 64, 128, 256), size=128, dataflow="ws"):
@@ -295,7 +300,7 @@ def systolic_explorer(layers, *, sizes=(16, 32, 64, 128, 256), size=128, dataflo
         ax.set_title(f"{layer} on a {array} x {array} array")
         return fig
 
-    return _explorer(draw, {
+    return explorer(draw, {
         "layer": widgets.Dropdown(options=list(layers), description="layer"),
         "array": widgets.Dropdown(options=list(sizes), value=size, description="array"),
         "flow": widgets.ToggleButtons(options=list(systolic.DATAFLOWS), value=dataflow,
@@ -303,15 +308,16 @@ def systolic_explorer(layers, *, sizes=(16, 32, 64, 128, 256), size=128, dataflo
     }, above_figure=[table])
 
 
-def mapping_explorer(layers, *, dataflows=("ws", "os", "nlr", "rs"), rows=12, cols=14):
+def mapping_explorer(layers, *, dataflows=None, rows=12, cols=14):
     """Pick a layer, a dataflow and a PE-array size; see the mapper's best mapping and its energy.
 
     Parameters
     ----------
     layers : dict of str -> ConvShape
         The layers to choose from, e.g. ``dict(conv_layers(model, input_shape))``.
-    dataflows : sequence of str
-        Templates of ``cnnlib.hardware.dataflows`` offered (the same storage budget for each).
+    dataflows : sequence of str, optional
+        Templates of ``cnnlib.hardware.dataflows`` offered (the same storage budget for each);
+        default: every one in ``cnnlib.hardware.dataflows.DATAFLOWS``.
     rows, cols : int
         Starting PE-array size (Eyeriss: 12 x 14).
 
@@ -323,9 +329,10 @@ def mapping_explorer(layers, *, dataflows=("ws", "os", "nlr", "rs"), rows=12, co
         released. The mapper runs once per (layer, dataflow, rows, cols); a setting seen before
         is redrawn from its kept result.
     """
-    from .hardware.dataflows import dataflow
+    from .hardware.dataflows import DATAFLOWS, dataflow
     from .hardware.mapper import search
 
+    dataflows = tuple(DATAFLOWS) if dataflows is None else tuple(dataflows)
     if not layers:
         raise ValueError("layers must hold at least one (name -> ConvShape) entry; got none")
 
@@ -346,7 +353,7 @@ def mapping_explorer(layers, *, dataflows=("ws", "os", "nlr", "rs"), rows=12, co
     def slider(name, value):
         return widgets.IntSlider(value=value, min=4, max=16, description=name, continuous_update=False)
 
-    return _explorer(draw, {
+    return explorer(draw, {
         "layer": widgets.Dropdown(options=list(layers), description="layer"),
         "flow": widgets.Dropdown(options=list(dataflows), value=dataflows[-1], description="dataflow"),
         "rows": slider("rows", rows),
@@ -385,7 +392,7 @@ def pooling_explorer(fmap):
                                        f"{kind} {size} x {size}, stride {stride or size}: "
                                        f"{out.shape[0]} x {out.shape[1]}"], size=3.5)
 
-    return _explorer(draw, {"kind": kind, "size": size, "stride": stride})
+    return explorer(draw, {"kind": kind, "size": size, "stride": stride})
 
 
 def digit_picker(model, images, labels):
@@ -430,7 +437,7 @@ def digit_picker(model, images, labels):
         ax_bar.set_ylabel("probability")
         return fig
 
-    return _explorer(draw, {"index": index})
+    return explorer(draw, {"index": index})
 
 
 def network_explorer(name="alexnet", convention="lecture"):
@@ -463,7 +470,7 @@ def network_explorer(name="alexnet", convention="lecture"):
                                         f"{s.total.macs / 1e6:,.0f} M MACs ({convention} convention)")
         return ax.figure
 
-    return _explorer(draw, {
+    return explorer(draw, {
         "name": widgets.Dropdown(options=models.names(), value=name, description="network"),
         "convention": widgets.Dropdown(options=list(CONVENTIONS), value=convention, description="MACs"),
     })

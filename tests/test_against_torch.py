@@ -129,7 +129,7 @@ def _weighted(layer, module_class, *args, **kwargs):
 
 def to_torch(m):
     """torch.nn modules that compute what the cnnlib module ``m`` computes (inference), same names."""
-    if isinstance(m, nn.Concat):  # before Sequential, its base class
+    if isinstance(m, nn.Concat):
         return Concat([(name, to_torch(c)) for name, c in m.children()])
     if isinstance(m, nn.Sequential):
         return tnn.Sequential(OrderedDict((name, to_torch(c)) for name, c in m.children()))

@@ -97,13 +97,13 @@ def test_connections_count_one_line_per_weight_use():
         viz.plot_connections(8, ax=a)
 
 
-def test_the_older_axes_first_calls_still_draw_on_that_axes():
+def test_plotting_functions_draw_on_the_axes_given_and_return_it():
     x = np.linspace(-2, 2, 5)
     _, (a, b) = plt.subplots(1, 2)
-    assert viz.plot_connections(a, 8, n_out=6) is a and len(a.lines) == 48
-    assert viz.plot_activation(b, x, relu(x)) is b and len(b.lines) == 3
+    assert viz.plot_connections(8, n_out=6, ax=a) is a and len(a.lines) == 48
+    assert viz.plot_activation(x, relu(x), ax=b) is b and len(b.lines) == 3
     _, c = plt.subplots()
-    assert viz.plot_ilsvrc(c) is c and len(c.patches) == len(ILSVRC_TOP5)
+    assert viz.plot_ilsvrc(ax=c) is c and len(c.patches) == len(ILSVRC_TOP5)
 
 
 def test_conv_step_shows_the_dot_product_and_the_map_so_far():

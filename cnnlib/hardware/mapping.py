@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import as_int
-from ..counting import ConvShape
+from .._checks import as_int, check_instance
+from ..shapes import ConvShape
 from .arch import OPERANDS, Architecture
 
 #: The seven loops of a conv layer, in the order a loop nest prints its spatial loops.
@@ -63,8 +63,7 @@ class Problem:
     @classmethod
     def of(cls, layer: ConvShape) -> Problem:
         """The bounds of one group of ``layer``: M/groups filters of C/groups channels."""
-        if not isinstance(layer, ConvShape):
-            raise TypeError(f"layer must be a cnnlib.counting.ConvShape; got {type(layer).__name__}")
+        check_instance(layer, ConvShape, "layer")
         g = layer.groups
         return cls(layer.N, layer.M // g, layer.C // g, layer.E, layer.F, layer.R, layer.S, layer.U, g)
 
@@ -158,8 +157,7 @@ class Mapping:
     @classmethod
     def build(cls, arch: Architecture, temporal: dict, rows=(), cols=()) -> Mapping:
         """A mapping for ``arch`` from {level name: [(dim, factor), ...] outer to inner}."""
-        if not isinstance(arch, Architecture):
-            raise TypeError(f"arch must be an Architecture; got {type(arch).__name__}")
+        check_instance(arch, Architecture, "arch")
         names = [lv.name for lv in arch.levels]
         unknown = set(temporal) - set(names)
         if unknown:

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from .._checks import as_int
+from .._checks import as_int, check_instance
 from .arch import Architecture
 from .energy import horowitz_pj
 
@@ -199,8 +199,7 @@ def priced(arch: Architecture, prec: str | Precision, table: str = "sze",
     110592
     """
     prec = precision(prec)
-    if not isinstance(arch, Architecture):
-        raise TypeError(f"arch must be an Architecture; got {type(arch).__name__}")
+    check_instance(arch, Architecture, "arch")
     if table not in ("sze", "45nm"):
         raise ValueError(f"table must be 'sze' or '45nm'; got {table!r}")
     if keep not in ("words", "bytes"):

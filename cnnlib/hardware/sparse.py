@@ -58,8 +58,8 @@ def rlc_bits_per_value(density, value_bits: int = 16, run_bits: int = 5, word_bi
     --------
     Dense 16-bit maps grow by 4/3 (a pair is 64/3 bits); the code breaks even near d = 0.75:
 
-    >>> rlc_bits_per_value(1.0) / 16, round(rlc_bits_per_value(0.75) / 16, 3), rlc_bits_per_value(0.0)
-    (1.3333333333333333, 1.0, 0.6666666666666666)
+    >>> [round(rlc_bits_per_value(d) / 16, 3) for d in (1.0, 0.75)], round(rlc_bits_per_value(0.0), 3)
+    ([1.333, 1.0], 0.667)
     """
     d = _density(density, "density")
     value_bits, run_bits = as_int(value_bits, "value_bits", 1), as_int(run_bits, "run_bits", 1)

@@ -66,8 +66,8 @@ def quantize_multiplier(M, bits: int = 31):
     Examples
     --------
     >>> M0, shift = quantize_multiplier(0.003)
-    >>> int(M0), int(shift), float(M0 * 2.0**-shift)
-    (1649267442, 39, 0.0030000000006111804)
+    >>> int(M0), int(shift), f"{float(M0 * 2.0**-shift):.12f}"
+    (1649267442, 39, '0.003000000001')
     """
     bits = as_int(bits, "bits", 2)
     M = np.asarray(M, dtype=np.float64)

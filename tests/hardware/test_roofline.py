@@ -99,7 +99,7 @@ def test_plot_roofline_draws_the_roof_and_the_points():
         layer_point("conv", ConvShape(N=1, C=64, H=56, W=56, M=64, R=3, S=3, P=1), EYERISS),
         layer_point("fc", ConvShape.fc(N=1, C=4096, M=1000), EYERISS),
     ]
-    plot_roofline(ax, EYERISS, points, xlim=(1, 1e4))
+    plot_roofline(EYERISS, points, xlim=(1, 1e4), ax=ax)
     x, y = ax.lines[0].get_data()
     np.testing.assert_allclose(y, np.minimum(67.2, x * 0.48))  # GOPS
     assert [len(c.get_offsets()) for c in ax.collections] == [1, 1]  # one CONV circle, one FC cross
