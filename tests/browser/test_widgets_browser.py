@@ -15,6 +15,7 @@ and the target installs Debian's chromium when it is missing and the user is roo
 """
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -33,17 +34,15 @@ CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "
                  if Path(p).exists()), None)
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium found")
 
-# Notebooks with an explorer, and how many explorers each shows.
-EXPLORERS = {
-    "01_convolution.ipynb": 1,
-    "02_activations.ipynb": 1,
-    "03_output_size_padding_stride.ipynb": 1,
-    "06_pooling.ipynb": 1,
-    "09_lenet5_mnist.ipynb": 1,
-    "10_famous_cnns.ipynb": 1,
-    "11_hardware_cost_model.ipynb": 1,
-    "12_dataflows_and_mapping.ipynb": 1,
-}
+
+def _explorer_cells(path: Path) -> int:
+    return sum("explorer" in cell.get("metadata", {}).get("tags", [])
+               for cell in json.loads(path.read_text())["cells"])
+
+
+# Notebooks with an explorer (cells tagged `explorer`), and how many explorers each shows.
+EXPLORERS = {path.name: n for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+             if (n := _explorer_cells(path))}
 TOKEN = "widgets-test"
 
 
