@@ -276,12 +276,11 @@ def _grid(ax, mask, color, title):
     rgb = np.ones((rows, cols, 3))
     rgb[mask] = mpl.colors.to_rgb(color)
     ax.imshow(rgb)
-    ax.set_xticks([])  # no major ticks: automatic ones at half-integers would hide the minor grid
+    # cell borders as two line collections (a tick per cell line would cost ~5 ms per tick to draw)
+    ax.hlines(np.arange(-0.5, rows), -0.5, cols - 0.5, color="0.6", linewidth=0.8)
+    ax.vlines(np.arange(-0.5, cols), -0.5, rows - 0.5, color="0.6", linewidth=0.8)
+    ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_xticks(np.arange(-0.5, cols), minor=True)
-    ax.set_yticks(np.arange(-0.5, rows), minor=True)
-    ax.grid(which="minor", color="0.6", linewidth=0.8)
-    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
     for spine in ax.spines.values():
         spine.set_visible(True)
     ax.set_title(title, fontsize=MIN_FONT)

@@ -93,10 +93,10 @@ def explorer(draw, controls, above_figure=()):
             for ax, position in zip(fig.axes, layouts[key], strict=True):
                 ax.set_position(position)
         else:
-            fig.set_layout_engine("constrained")
-            fig.canvas.draw()
-            layouts[key] = [ax.get_position() for ax in fig.axes]
+            fig.set_layout_engine("constrained")  # laid out as savefig draws: one rendering, not two
         image.value = _png(fig, compress_level)
+        if key not in layouts:
+            layouts[key] = [ax.get_position() for ax in fig.axes]
 
     for control in controls.values():
         if hasattr(control, "continuous_update"):
