@@ -15,13 +15,14 @@ The layer shapes come from the models themselves: ``cnnlib.counting.conv_layers`
 model's CONV and FC layers as ``ConvShape`` objects, and the CONV ones (``cnnlib.nn.Conv2d``)
 are kept. The weights are the models' own (seeded) initial weights; inputs are seeded normal.
 
-Timing: all methods of a layer run in interleaved rounds, and each keeps its best round
-(best-of-k), so a burst of load from other processes hurts all methods alike. Each timed call
-comes right after an untimed call of the same method, as in a network that runs layer after
-layer: idle library threads keep spinning for a while after a call (OpenBLAS's for about
-0.1 s, PyTorch's OpenMP threads for a few ms), and without the untimed call each method was
-timed while the previous method's threads still held a core (conv2d always came after torch,
-which slowed VGG-16's 14 x 14 layers by up to half).
+Timing: the numpy methods of a layer (conv2d, the GEMM) run in interleaved rounds, then
+PyTorch's rounds, and each method keeps its best round (best-of-k). Each timed call comes right
+after an untimed call of the same method, as in a network that runs layer after layer. Idle
+library threads keep spinning for a while after a call (OpenBLAS's for about 0.1 s, PyTorch's
+OpenMP threads for several ms): interleaved with torch, conv2d was timed while torch's threads
+still held the cores, and one of VGG-16's three 14 x 14 layers, a different one each run, took
+7.4 instead of 3.5 ms in every round (with OMP_WAIT_POLICY=PASSIVE the outliers vanished). So
+torch runs in a phase of its own, with a pause of ``SETTLE`` seconds before and after it.
 Environment: measured as a user's machine runs. If ``OPENBLAS_CORETYPE`` or
 ``OPENBLAS_L2_SIZE`` is set (some CI machines pin numpy's OpenBLAS to older kernels that way),
 the script re-executes itself without them, for its own process only; every table is headed
@@ -123,6 +124,9 @@ def conv_layers(name):
             if qual in convs]
 
 
+SETTLE = 0.2  # seconds for idle BLAS / OpenMP threads to stop spinning between phases
+
+
 def best_times(fns, repeat):
     """Best time of each callable over ``repeat`` interleaved rounds, each after an untimed call."""
     best = dict.fromkeys(fns, float("inf"))
@@ -159,12 +163,16 @@ def time_layer(s, w, rng, repeat):
             with torch.no_grad():
                 torch.nn.functional.conv2d(xt, wt, **kw)
 
-        fns["torch"] = torch_conv
         got = conv2d(x, w, **kw)
         with torch.no_grad():
             want = torch.nn.functional.conv2d(xt, wt, **kw).numpy()
         np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3 * float(np.abs(want).max()))
-    return best_times(fns, repeat)
+    times = best_times(fns, repeat)
+    if torch is not None:
+        time.sleep(SETTLE)
+        times |= best_times({"torch": torch_conv}, repeat)
+        time.sleep(SETTLE)
+    return times
 
 
 def method(s):
