@@ -136,3 +136,13 @@ def test_every_course_figure_has_alt_text(built):
     _, decks, pages = built
     missing = [m for b in pages for m in b.missing_alt]
     assert not missing, f"{len(missing)} figures without cell metadata 'alt': {missing}"
+
+
+def test_consecutive_prints_show_as_one_block():
+    cell = new_code_cell("for i in range(2): print(i)", outputs=[
+        new_output("stream", name="stdout", text="0\n"), new_output("stream", name="stdout", text="1\n"),
+        new_output("stream", name="stderr", text="warn\n")])
+    book = build_site.Notebook(Path("x.ipynb"), new_notebook(cells=[cell]))
+    html_out = build_site.outputs(book, cell, 0)
+    assert html_out.count('<pre class="stream">') == 1 and "0\n1\n</pre>" in html_out
+    assert html_out.count('<pre class="stream stderr">') == 1

@@ -115,13 +115,18 @@ def _image(data: dict, alt: str) -> str:
 def outputs(book: Notebook, cell, index: int) -> str:
     """The cell's outputs as HTML; images take their alt text from ``metadata.alt``."""
     alts = list(cell.metadata.get("alt", []))
-    parts, images = [], 0
+    parts, images, last_stream = [], 0, None
     for out in cell.get("outputs", []):
         kind = out.output_type
-        if kind == "stream":
-            cls = "stream stderr" if out.name == "stderr" else "stream"
-            parts.append(f'<pre class="{cls}">{html.escape(strip_ansi(out.text))}</pre>')
+        if kind == "stream":  # consecutive prints to one stream read as one block, as in JupyterLab
+            if last_stream == out.name:
+                parts[-1] = parts[-1][: -len("</pre>")] + html.escape(strip_ansi(out.text)) + "</pre>"
+            else:
+                cls = "stream stderr" if out.name == "stderr" else "stream"
+                parts.append(f'<pre class="{cls}">{html.escape(strip_ansi(out.text))}</pre>')
+            last_stream = out.name
             continue
+        last_stream = None
         if kind == "error":
             parts.append(f'<pre class="error">{html.escape(strip_ansi(chr(10).join(out.traceback)))}</pre>')
             continue
