@@ -16,16 +16,12 @@ and the target installs Debian's chromium when it is missing and the user is roo
 
 import hashlib
 import json
-import os
 import shutil
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from test_lab import free_port
+from test_lab import lab_server
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -51,26 +47,8 @@ def lab(tmp_path_factory):
     """A JupyterLab server on a copy of the notebooks (the browser's autosave must not touch them)."""
     tmp = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "notebooks", tmp / "notebooks")
-    port = free_port()
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           f"--ServerApp.root_dir={tmp / 'notebooks'}", f"--IdentityProvider.token={TOKEN}"]
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp), JUPYTER_CONFIG_DIR=str(tmp))
-    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        server.terminate()
-        raise AssertionError("JupyterLab did not answer within 60 s")
-    yield base
-    server.terminate()
-    server.wait(timeout=30)
+    with lab_server(tmp / "notebooks", TOKEN, tmp) as base:
+        yield base
 
 
 def _run_all(page, timeout=300):
