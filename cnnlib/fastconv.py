@@ -141,14 +141,22 @@ def winograd_tiles(x, m, r, padding=(0, 0)):
     tile is whole). Returns the view and (E, F).
     """
     Ph, Pw = padding
-    N, C, H, W = x.shape
+    H, W = x.shape[2:]
     E, F = H + 2 * Ph - r + 1, W + 2 * Pw - r + 1
     tE, tF = -(-E // m), -(-F // m)
     xp = np.pad(x, ((0, 0), (0, 0), (Ph, Ph + tE * m - E), (Pw, Pw + tF * m - F)))
+    return tile_view(xp, m, r, tE, tF), (E, F)
+
+
+def tile_view(xp, m, r, tE, tF):
+    """The tE x tF overlapping n x n tiles of an already padded input xp, a view (N, C, tE, tF, n, n).
+
+    Tile (t, u) is ``xp[:, :, m t : m t + n, m u : m u + n]``; xp must hold them all.
+    """
+    N, C = xp.shape[:2]
     sn, sc, sh, sw = xp.strides
     n = m + r - 1
-    tiles = as_strided(xp, (N, C, tE, tF, n, n), (sn, sc, m * sh, m * sw, sh, sw), writeable=False)
-    return tiles, (E, F)
+    return as_strided(xp, (N, C, tE, tF, n, n), (sn, sc, m * sh, m * sw, sh, sw), writeable=False)
 
 
 def _check_stride1(x, w, padding, square=False):
