@@ -15,14 +15,17 @@ The layer shapes come from the models themselves: ``cnnlib.counting.conv_layers`
 model's CONV and FC layers as ``ConvShape`` objects, and the CONV ones (``cnnlib.nn.Conv2d``)
 are kept. The weights are the models' own (seeded) initial weights; inputs are seeded normal.
 
-Timing: the numpy methods of a layer (conv2d, the GEMM) run in interleaved rounds, then
-PyTorch's rounds, and each method keeps its best round (best-of-k). Each timed call comes right
-after an untimed call of the same method, as in a network that runs layer after layer. Idle
-library threads keep spinning for a while after a call (OpenBLAS's for about 0.1 s, PyTorch's
-OpenMP threads for several ms): interleaved with torch, conv2d was timed while torch's threads
-still held the cores, and one of VGG-16's three 14 x 14 layers, a different one each run, took
-7.4 instead of 3.5 ms in every round (with OMP_WAIT_POLICY=PASSIVE the outliers vanished). So
-torch runs in a phase of its own, with a pause of ``SETTLE`` seconds before and after it.
+Timing: the methods of a layer (conv2d, the GEMM, torch) run in interleaved rounds, and each
+keeps its best round (best-of-k). Each timed call comes right after an untimed call of the same
+method, as in a network that runs layer after layer, and each method's pair of calls comes
+after a pause of ``SETTLE`` seconds. The pause lets the previous method's idle threads stop
+spinning (OpenBLAS's spin for about 0.1 s after a call, PyTorch's OpenMP threads for several
+ms): timed right after torch, conv2d ran while torch's threads still held the cores, and one of
+VGG-16's three 14 x 14 layers, a different one each run, took 7.4 instead of 3.5 ms in every
+round (with OMP_WAIT_POLICY=PASSIVE the outliers vanished). Interleaving every method in every
+round, rather than timing torch in a phase of its own, makes all of them sample the same
+moments of a machine whose speed drifts: on a 2-vCPU cloud VM the same conv2d call took 2.7 ms
+in one second and 4.6 ms in another (benchmarks/README.md, session 4).
 Environment: measured as a user's machine runs. If ``OPENBLAS_CORETYPE`` or
 ``OPENBLAS_L2_SIZE`` is set (some CI machines pin numpy's OpenBLAS to older kernels that way),
 the script re-executes itself without them, for its own process only; every table is headed
@@ -124,15 +127,16 @@ def conv_layers(name):
             if qual in convs]
 
 
-SETTLE = 0.2  # seconds for idle BLAS / OpenMP threads to stop spinning between phases
+SETTLE = 0.2  # seconds for idle BLAS / OpenMP threads to stop spinning between methods
 
 
 def best_times(fns, repeat):
-    """Best time of each callable over ``repeat`` interleaved rounds, each after an untimed call."""
+    """Best time of each callable over ``repeat`` interleaved rounds, each after a pause and a warm call."""
     best = dict.fromkeys(fns, float("inf"))
     for _ in range(repeat):
         for key, fn in fns.items():
-            fn()  # warm: this method's threads, not the previous method's, are the ones awake
+            time.sleep(SETTLE)  # the previous method's idle threads stop spinning
+            fn()  # warm: this method's threads are the ones awake
             start = CLOCK()
             fn()
             best[key] = min(best[key], CLOCK() - start)
@@ -167,12 +171,9 @@ def time_layer(s, w, rng, repeat):
         with torch.no_grad():
             want = torch.nn.functional.conv2d(xt, wt, **kw).numpy()
         np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3 * float(np.abs(want).max()))
-    times = best_times(fns, repeat)
     if torch is not None:
-        time.sleep(SETTLE)
-        times |= best_times({"torch": torch_conv}, repeat)
-        time.sleep(SETTLE)
-    return times
+        fns["torch"] = torch_conv
+    return best_times(fns, repeat)
 
 
 def method(s):

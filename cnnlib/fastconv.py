@@ -149,13 +149,35 @@ def winograd_tiles(x, m, r, padding=(0, 0)):
 
 
 def tile_view(xp, m, r, tE, tF):
-    """The tE x tF overlapping n x n tiles of an already padded input xp, a view (N, C, tE, tF, n, n).
+    """The tE x tF overlapping n x n tiles (n = m + r - 1) of an already padded input, a view.
 
-    Tile (t, u) is ``xp[:, :, m t : m t + n, m u : m u + n]``; xp must hold them all.
+    Parameters
+    ----------
+    xp : array (N, C, Hp, Wp)
+        Zero-padded input fmaps.
+    m, r : int
+        Outputs per tile and filter taps of F(m, r).
+    tE, tF : int
+        Tiles down and across; xp must hold them all: Hp >= m (tE - 1) + n, likewise Wp.
+
+    Returns
+    -------
+    array (N, C, tE, tF, n, n)
+        Tile (t, u) is ``xp[:, :, m t : m t + n, m u : m u + n]``, read-only, copying nothing.
+
+    Examples
+    --------
+    >>> xp = np.arange(36.0).reshape(1, 1, 6, 6)
+    >>> tiles = tile_view(xp, 2, 3, 2, 2)  # F(2, 3): 4 x 4 tiles, 2 apart
+    >>> tiles.shape, tiles[0, 0, 1, 0, 0].tolist()  # tile (1, 0) starts at row 2
+    ((1, 1, 2, 2, 4, 4), [12.0, 13.0, 14.0, 15.0])
     """
-    N, C = xp.shape[:2]
-    sn, sc, sh, sw = xp.strides
+    N, C, Hp, Wp = xp.shape
     n = m + r - 1
+    if m * (tE - 1) + n > Hp or m * (tF - 1) + n > Wp:
+        raise ValueError(f"xp must hold {tE} x {tF} tiles of {n} x {n}, {m} apart: at least "
+                         f"{m * (tE - 1) + n} x {m * (tF - 1) + n}; got {Hp} x {Wp}")
+    sn, sc, sh, sw = xp.strides
     return as_strided(xp, (N, C, tE, tF, n, n), (sn, sc, m * sh, m * sw, sh, sw), writeable=False)
 
 

@@ -201,3 +201,15 @@ def test_bad_input_is_named(call, exc, match):
 def test_points_are_distinct_and_start_with_the_usual_ones():
     assert len(set(fastconv.POINTS)) == len(fastconv.POINTS)
     assert fastconv.POINTS[:5] == (0, 1, -1, 2, -2)
+
+
+def test_tile_view_matches_slices_and_refuses_too_small_inputs():
+    from cnnlib.fastconv import tile_view
+
+    xp = np.random.default_rng(0).standard_normal((2, 3, 11, 10))
+    tiles = tile_view(xp, 4, 3, 2, 2)  # F(4, 3): 6 x 6 tiles, 4 apart, need 10 x 10
+    for t in range(2):
+        for u in range(2):
+            assert_array_equal(tiles[:, :, t, u], xp[:, :, 4 * t : 4 * t + 6, 4 * u : 4 * u + 6])
+    with pytest.raises(ValueError, match=r"xp must hold 3 x 2 tiles of 6 x 6, 4 apart: at least 14 x 10; got 11 x 10"):
+        tile_view(xp, 4, 3, 3, 2)
