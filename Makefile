@@ -40,7 +40,11 @@ lab: $(SETUP)
 	JUPYTER_CONFIG_PATH=$(CURDIR)/.jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH} \
 	$(PY) -m jupyterlab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks $(ROOT_OK)
 
-test: lint unit nbval
+# The unit tests and nbval run side by side (two jobs; each target's output is printed whole
+# when it ends, where make supports --output-sync): on a 2-core machine this halves their time.
+SYNC := $(if $(filter output-sync,$(.FEATURES)),--output-sync=target)
+test: $(SETUP)
+	$(MAKE) --no-print-directory -j2 $(SYNC) lint unit nbval
 
 lint: $(SETUP)
 	$(PY) -m ruff check .
