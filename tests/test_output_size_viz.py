@@ -59,12 +59,23 @@ def test_plot_output_size_marks_padding_window_and_skipped_cells():
     taps = np.all(np.isclose(rgb, matplotlib.colors.to_rgb(COLORS["inputs"])), axis=-1)
     assert_array_equal(np.argwhere(taps)[[0, -1]], [[6, 0], [8, 2]])  # last row of windows, first column
     assert sum(t.get_text() == "0" for t in ax_in.texts) == 9 * 9 - 7 * 7  # one per padding cell
-    hatched = [p for p in ax_in.patches if p.get_hatch()]
-    assert len(hatched) == 0  # (9 - 3) = 6 is a multiple of 3: every row and column is read
+    assert _hatched_cells(ax_in) == set()  # (9 - 3) = 6 is a multiple of 3: every row and column is read
     assert ax_out.images[0].get_array().shape == (3, 3, 3)
     assert "O[2][0]" in ax_out.get_title()
     skipped = plot_output_size(7, 3, stride=3).axes[0]
-    assert len([p for p in skipped.patches if p.get_hatch()]) == 7 + 7 - 1  # last row and last column
+    last = {(6, c) for c in range(7)} | {(r, 6) for r in range(7)}
+    assert _hatched_cells(skipped) == last  # the stride never reaches the last row and last column
+
+
+def _hatched_cells(ax):
+    """The (row, column) cells that hatched patches cover, from their paths' unit squares."""
+    cells = set()
+    for patch in ax.patches:
+        if patch.get_hatch():
+            squares = patch.get_path().vertices.reshape(-1, 5, 2)  # 5 corners per closed square
+            assert np.allclose(np.ptp(squares, axis=1), 1)  # each one a whole cell
+            cells |= {(round(y), round(x)) for x, y in squares[:, :4].mean(axis=1)}
+    return cells
 
 
 def test_plot_output_size_checks_the_window():
