@@ -1,7 +1,9 @@
 """Every deck and every page works from file:// with the network blocked (headless Chromium).
 
 Fails on any request outside ``file://``, a deck whose slide count differs from its notebook's
-slide/subslide cells, math left as LaTeX source, or a solution a reader can see. Uses
+slide/subslide cells, a slide whose content runs past the deck's 800 px (``tools/deck_overflow.py``
+measures it; the line budget of ``nbtool.py check`` cannot see how tall prose or a figure
+renders), math left as LaTeX source, or a solution a reader can see. Uses
 ``build/slides`` and ``build/html`` (``make test-browser`` builds them first).
 """
 
@@ -15,13 +17,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 import build_site  # noqa: E402
+import deck_overflow  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 BUILD = ROOT / "build"
 CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
                  if Path(p).exists()), None)
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = deck_overflow.CHROMIUM_ARGS
 # Text of markdown cells (code and MathML removed) that still looks like LaTeX source.
 RAW_MATH = r"""() => {
   const raw = /\$[^$\n]+\$|\\\(|\\\[|\\begin\{|\\frac|\\sum/;
@@ -91,6 +93,8 @@ def test_deck_works_offline(browser, site, path):
         assert not shown, f"solution text in the deck: {shown[:2]}"
         page.evaluate("Reveal.slide(Reveal.getHorizontalSlides().length - 1)")
         assert page.locator("section.present").last.is_visible()
+        too_tall = [f"slide {h}.{v} {title!r}: {tall} px" for h, v, tall, _, title in deck_overflow.overflowing(page)]
+        assert not too_tall, f"content taller than the {page.evaluate('Reveal.getConfig().height')} px deck: {too_tall}"
         assert not outside, f"requests outside file://: {outside[:3]}"
     finally:
         context.close()

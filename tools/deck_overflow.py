@@ -1,0 +1,65 @@
+"""List the slides of built decks whose content runs past the bottom of the slide.
+
+    python tools/build_site.py slides [notebooks/NN_name.ipynb ...] [--out DIR]
+    python tools/deck_overflow.py build/slides/*.slides.html
+
+Opens each deck in headless Chromium (Debian's ``chromium``, driven by Playwright), visits every
+slide and subslide, and compares the rendered height of its content with the deck's height
+(``Reveal.getConfig().height``, 800 px at 1280 px wide): what is taller is cut off when an
+instructor projects it. ``nbtool.py check`` counts lines instead and cannot see how tall a
+wrapped paragraph or a figure renders; this sees it. Exits with 1 when a slide overflows.
+``tests/browser/test_site_browser.py`` runs the same measurement (:data:`OVERFLOWING`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+#: JavaScript run in a loaded deck: [[h, v, content height, slide height, title], ...] for every
+#: slide or subslide taller than the deck.
+OVERFLOWING = """() => {
+  const height = Reveal.getConfig().height, found = [];
+  for (const s of Reveal.getSlides()) {
+    const i = Reveal.getIndices(s);
+    Reveal.slide(i.h, i.v || 0);
+    if (s.scrollHeight > height) {
+      const title = (s.querySelector('h1, h2, h3') || {textContent: ''}).textContent.trim();
+      found.push([i.h, i.v || 0, s.scrollHeight, height, title.slice(0, 70)]);
+    }
+  }
+  return found;
+}"""
+
+
+def overflowing(page) -> list[list]:
+    """The overflowing slides of the deck loaded in a Playwright ``page``."""
+    page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=10_000)
+    return page.evaluate(OVERFLOWING)
+
+
+def main(decks: list[str]) -> int:
+    from playwright.sync_api import sync_playwright
+
+    chromium = next(p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+                    if Path(p).exists())
+    found = 0
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        for deck in decks:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(Path(deck).resolve().as_uri())
+            for h, v, tall, height, title in overflowing(page):
+                found += 1
+                print(f"{Path(deck).name} slide {h}.{v}: {tall} px > {height} px  {title}")
+            page.close()
+        browser.close()
+    print(f"{found} slides overflow in {len(decks)} decks")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
