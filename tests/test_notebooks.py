@@ -48,6 +48,19 @@ def test_slide_metadata_kernel_and_no_figure_reprs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_figures_use_the_course_style(path):
+    """A notebook that draws imports cnnlib.viz, which applies the course style (12 pt text,
+    colours per concept) on import; 07 drew its two figures in matplotlib's defaults (10 pt)."""
+    nb = nbformat.read(path, as_version=4)
+    images = sum(any(k.startswith("image/") for k in o.get("data", {})) for c in nb.cells
+                 if c.cell_type == "code" for o in c.outputs)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    uses_viz = "cnnlib.viz" in code or "from cnnlib import" in code and "viz" in code
+    assert not images or uses_viz, f"{path.name} draws {images} figures without importing cnnlib.viz"
+    assert "tab:" not in code, f"{path.name} picks matplotlib's default colours (tab:...), not the course's"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_has_exercises_with_hidden_solutions(path):
     nb = json.loads(path.read_text())
     solutions = [c for c in nb["cells"] if "solution" in c["metadata"].get("tags", [])]
