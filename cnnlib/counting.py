@@ -388,14 +388,14 @@ class Summary:
             "fc": asdict(self.fc),
         }
 
-    def _table(self) -> tuple[list[str], list[list[str]], list[list[str]]]:
-        """Header, body rows and total rows, as strings."""
+    def _table(self, hide=()) -> tuple[list[str], list[list[str]], list[list[str]]]:
+        """Header, body rows (but those whose type is in ``hide``) and total rows, as strings."""
         def cells(values):
             return [v if isinstance(v, str) else f"{v:,}" for v in values]
 
         header = [h for h, _ in _COLUMNS]
         body = [cells([str(r.output_shape) if a == "output_shape" else getattr(r, a) for _, a in _COLUMNS])
-                for r in self.rows]
+                for r in self.rows if r.type not in hide]
         totals = [cells([label, "", "", t.weights, t.biases, t.params, t.macs, t.output_activations])
                   for label, t in (("CONV total", self.conv), ("FC total", self.fc), ("total", self.total))]
         return header, body, totals
@@ -407,7 +407,28 @@ class Summary:
                 f"other ops {'in' if c.other_ops else 'out'}, {'times N' if c.batch else 'per sample'}")
 
     def __str__(self) -> str:
-        header, body, totals = self._table()
+        return self.to_text()
+
+    def to_text(self, hide=()) -> str:
+        """The table as text (what ``print`` shows), leaving out the rows whose type is in ``hide``.
+
+        The totals still count every layer: hiding rows shortens the table for a slide, it does
+        not change the network.
+
+        Examples
+        --------
+        >>> from cnnlib import nn
+        >>> net = nn.Sequential(("conv", nn.Conv2d(3, 10, 5)), ("relu", nn.ReLU()))
+        >>> s = summary(net, (3, 32, 32))
+        >>> text = s.to_text(hide=("Activation(relu)",))
+        >>> "relu" in text, len(text.splitlines()) == len(str(s).splitlines()) - 1
+        (False, True)
+        """
+        types = {r.type for r in self.rows}
+        if set(hide) - types:
+            raise ValueError(f"hide must name layer types of the table {sorted(types)}; "
+                             f"got {sorted(set(hide) - types)}")
+        header, body, totals = self._table(hide)
         widths = [max(len(row[i]) for row in [header, *body, *totals]) for i in range(len(header))]
 
         def line(row):

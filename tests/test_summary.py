@@ -95,6 +95,18 @@ def test_text_and_html_tables():
     assert repr(s) == "<Summary of 6 layers: 428 weights, 7,232 MACs>"
 
 
+def test_text_table_can_hide_row_types_but_not_from_the_totals():
+    s = summary(small_cnn(), (3, 8, 8))
+    full, short = str(s).splitlines(), s.to_text(hide=("Activation(relu)", "Flatten")).splitlines()
+    def first_words(lines):
+        return [line.split()[0].strip("-") for line in lines]  # rules (narrower when hiding) -> ""
+
+    assert [w for w in first_words(full) if w not in ("relu1", "flatten")] == first_words(short)
+    assert short[-2].split() == full[-2].split()  # the total still counts the hidden layers
+    with pytest.raises(ValueError, match=r"hide must name layer types .* got \['Dropout'\]"):
+        s.to_text(hide=("Dropout",))
+
+
 def test_memory_in_bytes():
     s = summary(small_cnn(), (3, 8, 8), N=2, dtype=np.float16)
     assert s.memory() == {"params": 445 * 2, "activations": 837 * 2 * 2}
