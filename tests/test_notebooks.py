@@ -6,6 +6,7 @@ applies it when it normalises a notebook, and these tests enforce it on every no
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -55,7 +56,7 @@ def test_figures_use_the_course_style(path):
     images = sum(any(k.startswith("image/") for k in o.get("data", {})) for c in nb.cells
                  if c.cell_type == "code" for o in c.outputs)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    uses_viz = "cnnlib.viz" in code or "from cnnlib import" in code and "viz" in code
+    uses_viz = re.search(r"cnnlib\.viz|^from cnnlib import .*\bviz\b", code, re.MULTILINE)
     assert not images or uses_viz, f"{path.name} draws {images} figures without importing cnnlib.viz"
     assert "tab:" not in code, f"{path.name} picks matplotlib's default colours (tab:...), not the course's"
 

@@ -16,6 +16,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+#: Chromium's executable (Debian's package first), or None when there is none.
+CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+                 if Path(p).exists()), None)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -44,11 +47,11 @@ def overflowing(page) -> list[list]:
 def main(decks: list[str]) -> int:
     from playwright.sync_api import sync_playwright
 
-    chromium = next(p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
-                    if Path(p).exists())
+    if CHROMIUM is None:
+        sys.exit("no Chromium: install Debian's chromium (`make test-browser` does, as root)")
     found = 0
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for deck in decks:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(Path(deck).resolve().as_uri())

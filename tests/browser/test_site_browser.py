@@ -21,9 +21,7 @@ import deck_overflow  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 BUILD = ROOT / "build"
-CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
-                 if Path(p).exists()), None)
-ARGS = deck_overflow.CHROMIUM_ARGS
+CHROMIUM, ARGS = deck_overflow.CHROMIUM, deck_overflow.CHROMIUM_ARGS
 # Text of markdown cells (code and MathML removed) that still looks like LaTeX source.
 RAW_MATH = r"""() => {
   const raw = /\$[^$\n]+\$|\\\(|\\\[|\\begin\{|\\frac|\\sum/;
@@ -93,8 +91,9 @@ def test_deck_works_offline(browser, site, path):
         assert not shown, f"solution text in the deck: {shown[:2]}"
         page.evaluate("Reveal.slide(Reveal.getHorizontalSlides().length - 1)")
         assert page.locator("section.present").last.is_visible()
-        too_tall = [f"slide {h}.{v} {title!r}: {tall} px" for h, v, tall, _, title in deck_overflow.overflowing(page)]
-        assert not too_tall, f"content taller than the {page.evaluate('Reveal.getConfig().height')} px deck: {too_tall}"
+        too_tall = [f"slide {h}.{v} {title!r}: {tall} px > {height} px"
+                    for h, v, tall, height, title in deck_overflow.overflowing(page)]
+        assert not too_tall, f"content taller than the deck: {too_tall}"
         assert not outside, f"requests outside file://: {outside[:3]}"
     finally:
         context.close()
