@@ -69,6 +69,24 @@ class Explorer(widgets.VBox):
         return data
 
 
+def _fit_one_axes(fig):
+    """Place a figure's only Axes so that it and its labels, title and legend just fill the figure.
+
+    What constrained layout gives a single Axes, for half its cost: one measurement of the
+    Axes' extent with every text around it (``Axes.get_tightbbox``), where constrained layout
+    makes two passes over the figure. The padding is constrained layout's (``w_pad``, ``h_pad``).
+    """
+    (ax,) = fig.axes
+    renderer = fig.canvas.get_renderer()
+    outer, inner = ax.get_tightbbox(renderer), ax.get_window_extent(renderer)
+    pad_w = fig.dpi * plt.rcParams["figure.constrained_layout.w_pad"]
+    pad_h = fig.dpi * plt.rcParams["figure.constrained_layout.h_pad"]
+    left, right = inner.x0 - outer.x0 + pad_w, outer.x1 - inner.x1 + pad_w
+    bottom, top = inner.y0 - outer.y0 + pad_h, outer.y1 - inner.y1 + pad_h
+    width, height = fig.bbox.width, fig.bbox.height
+    ax.set_position([left / width, bottom / height, 1 - (left + right) / width, 1 - (bottom + top) / height])
+
+
 def explorer(draw, controls, above_figure=()):
     """Controls, then ``above_figure`` widgets, above a PNG of ``draw(**values)``'s figure.
 
@@ -80,7 +98,8 @@ def explorer(draw, controls, above_figure=()):
 
     Laying a figure out (matplotlib's constrained layout) costs about as much as drawing it, so
     a redraw whose figure has the size and the number of axes of one laid out before reuses
-    those axes' positions; any other figure is laid out afresh.
+    those axes' positions. Any other figure is laid out afresh: a figure of one Axes and nothing
+    else by :func:`_fit_one_axes` (half the cost), any other by constrained layout.
     """
     image = widgets.Image(format="png")
     layouts = {}  # (width, height, number of axes) -> the axes' positions
@@ -92,6 +111,8 @@ def explorer(draw, controls, above_figure=()):
         if key in layouts:
             for ax, position in zip(fig.axes, layouts[key], strict=True):
                 ax.set_position(position)
+        elif len(fig.axes) == 1 and not (fig.texts or fig.legends or fig.get_suptitle()):
+            _fit_one_axes(fig)
         else:
             fig.set_layout_engine("constrained")  # laid out as savefig draws: one rendering, not two
         image.value = _png(fig, compress_level)

@@ -301,6 +301,25 @@ def test_explorers_redraw_on_release_and_carry_their_first_state_as_png():
     assert bytes(boxes[-1].children[-1].value) != base64.b64decode(boxes[-1]._repr_mimebundle_()["image/png"])
 
 
+@pytest.mark.parametrize("network", ["alexnet", "resnet18", "squeezenet1_0"])
+@pytest.mark.parametrize("relative", [True, False])
+def test_explorers_lay_one_axes_out_as_constrained_layout_does(network, relative):
+    from cnnlib import models
+    from cnnlib.counting import summary
+    from cnnlib.widgets import _fit_one_axes
+
+    table = summary(models.get(network), models.input_shape(network))
+    positions = []
+    for fit in (_fit_one_axes, lambda fig: fig.set_layout_engine("constrained")):
+        with plt.rc_context({"figure.constrained_layout.use": False}):
+            fig = viz.plot_layer_counts(table, relative=relative, title=f"{network}: title").figure
+        fit(fig)
+        fig.canvas.draw()
+        positions.append(fig.axes[0].get_position().extents * np.tile(fig.bbox.size, 2))  # pixels
+        plt.close(fig)
+    assert_allclose(positions[0], positions[1], atol=1.0)
+
+
 def test_hierarchy_draws_each_level_in_its_colour_with_its_value():
     ax = viz.plot_hierarchy(values={"DRAM": "200x", "GLB": "6x", "NoC": "2x", "RF": "1x", "MAC": "1x"})
     boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
