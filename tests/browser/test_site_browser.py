@@ -1,9 +1,9 @@
 """Every deck and every page works from file:// with the network blocked (headless Chromium).
 
 Fails on any request outside ``file://``, a deck whose slide count differs from its notebook's
-slide/subslide cells, a slide whose content runs past the deck's 800 px (``tools/deck_overflow.py``
-measures it; the line budget of ``nbtool.py check`` cannot see how tall prose or a figure
-renders), math left as LaTeX source, or a solution a reader can see. Uses
+slide/subslide cells, a slide whose content runs past the deck's 800 px or is cut at its right
+(``tools/deck_overflow.py`` measures both; the line budget of ``nbtool.py check`` cannot see how
+prose, a table or a figure renders), math left as LaTeX source, or a solution a reader can see. Uses
 ``build/slides`` and ``build/html`` (``make test-browser`` builds them first).
 """
 
@@ -91,9 +91,9 @@ def test_deck_works_offline(browser, site, path):
         assert not shown, f"solution text in the deck: {shown[:2]}"
         page.evaluate("Reveal.slide(Reveal.getHorizontalSlides().length - 1)")
         assert page.locator("section.present").last.is_visible()
-        too_tall = [f"slide {h}.{v} {title!r}: {tall} px > {height} px"
-                    for h, v, tall, height, title in deck_overflow.overflowing(page)]
-        assert not too_tall, f"content taller than the deck: {too_tall}"
+        overflows = [f"slide {h}.{v} {title!r}: {problem}"
+                     for h, v, problem, title in deck_overflow.overflowing(page)]
+        assert not overflows, f"content cut off on the deck: {overflows}"
         assert not outside, f"requests outside file://: {outside[:3]}"
     finally:
         context.close()
