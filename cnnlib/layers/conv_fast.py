@@ -100,9 +100,8 @@ def _padded(x, before, after, slack=0):
     ``before`` = (rows above, columns left), ``after`` = (rows below, columns right); ``slack``
     zeros follow the padded array in the buffer. Returns the flat buffer (1-D) and the padded
     array (N, C, Hp, Wp), a view of its start. A fresh padded array per call costs a page fault
-    per 4 KiB page whenever the allocator maps new memory for it (about 0.3 ms for AlexNet's
-    13 x 13 inputs and 6 ms for VGG-16's conv1_2, measured in benchmarks/README.md); so only the
-    border is zeroed here and the interior copied, into ``_scratch``.
+    per 4 KiB page whenever the allocator maps new memory for it (benchmarks/README.md, session
+    4, measures it); so only the border is zeroed here and the interior copied, into ``_scratch``.
     """
     (top, left), (bottom, right) = before, after
     N, C, H, W = x.shape
