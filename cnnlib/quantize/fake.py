@@ -105,7 +105,7 @@ class FakeQuantWeights(Module):
     """
 
     def __init__(self, layer, bits, per_channel: bool = False, input_qparams: QParams | None = None):
-        if not hasattr(layer, "conv_shape") or not hasattr(layer, "w"):
+        if not getattr(layer, "layer_kind", "") or not hasattr(layer, "w"):
             raise TypeError(f"layer must be a cnnlib.nn.Conv2d or Linear; got {layer!r}")
         per_tensor = isinstance(input_qparams, QParams) and not input_qparams.per_channel
         if input_qparams is not None and not per_tensor:

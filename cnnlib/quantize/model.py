@@ -35,7 +35,7 @@ import copy
 import numpy as np
 
 from ..models.lenet import LeNet5, mnist_input
-from ..nn import Activation, AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d
+from ..nn import Activation, AvgPool2d, Conv2d, Flatten, MaxPool2d
 from .affine import QParams, calibrate, check_bits
 from .fake import FakeQuant, FakeQuantWeights
 from .integer import (
@@ -120,7 +120,7 @@ def fake_quantize_model(model, calibration, *, weight_bits=8, activation_bits=8,
     if activation_bits is not None:
         x = quantizer("input", x)
     for name, module in model.children():
-        if weight_bits is not None and isinstance(module, (Conv2d, Linear)):
+        if weight_bits is not None and module.layer_kind:  # a CONV or FC layer
             module = FakeQuantWeights(module, weight_bits, per_channel, input_qparams=last)
         layers.append((name, module))
         x = module(x)
@@ -399,7 +399,7 @@ def to_integer(fake: LeNet5) -> IntegerLeNet5:
         out = children[i + 1][1].qparams
         if isinstance(module, FakeQuantWeights):
             stages.append(WeightedStage(name, module, out))
-        elif isinstance(module, (Conv2d, Linear)):
+        elif module.layer_kind:
             raise ValueError(f"fake: layer {name} has float weights "
                              "(fake_quantize_model with weight_bits set)")
         elif isinstance(module, Activation):
