@@ -111,7 +111,7 @@ def explorer(draw, controls, above_figure=()):
         if key in layouts:
             for ax, position in zip(fig.axes, layouts[key], strict=True):
                 ax.set_position(position)
-        elif len(fig.axes) == 1 and not (fig.texts or fig.legends or fig.get_suptitle()):
+        elif len(fig.axes) == 1 and all(a is fig.patch or a in fig.axes for a in fig.get_children()):
             _fit_one_axes(fig)
         else:
             fig.set_layout_engine("constrained")  # laid out as savefig draws: one rendering, not two

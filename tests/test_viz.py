@@ -301,18 +301,28 @@ def test_explorers_redraw_on_release_and_carry_their_first_state_as_png():
     assert bytes(boxes[-1].children[-1].value) != base64.b64decode(boxes[-1]._repr_mimebundle_()["image/png"])
 
 
-@pytest.mark.parametrize("network", ["alexnet", "resnet18", "squeezenet1_0"])
-@pytest.mark.parametrize("relative", [True, False])
-def test_explorers_lay_one_axes_out_as_constrained_layout_does(network, relative):
+def _one_axes_figure(name):
+    """plot_activation's figure ("activation") or plot_layer_counts' ("NETWORK" or "NETWORK log")."""
     from cnnlib import models
     from cnnlib.counting import summary
+
+    if name == "activation":
+        x = np.linspace(-4, 4, 101)
+        return viz.plot_activation(x, relu(x), relu_grad(x), title="relu").figure
+    network, *log = name.split()
+    table = summary(models.get(network), models.input_shape(network))
+    return viz.plot_layer_counts(table, relative=not log, title=f"{network}: title").figure
+
+
+@pytest.mark.parametrize("name", ["alexnet", "alexnet log", "resnet18", "resnet18 log", "squeezenet1_0",
+                                  "squeezenet1_0 log", "activation"])
+def test_explorers_lay_one_axes_out_as_constrained_layout_does(name):
     from cnnlib.widgets import _fit_one_axes
 
-    table = summary(models.get(network), models.input_shape(network))
     positions = []
     for fit in (_fit_one_axes, lambda fig: fig.set_layout_engine("constrained")):
         with plt.rc_context({"figure.constrained_layout.use": False}):
-            fig = viz.plot_layer_counts(table, relative=relative, title=f"{network}: title").figure
+            fig = _one_axes_figure(name)
         fit(fig)
         fig.canvas.draw()
         positions.append(fig.axes[0].get_position().extents * np.tile(fig.bbox.size, 2))  # pixels
