@@ -28,7 +28,7 @@ moments of a machine whose speed drifts: on a 2-vCPU cloud VM the same conv2d ca
 in one second and 4.6 ms in another (benchmarks/README.md, session 4).
 Environment: measured as a user's machine runs. If ``OPENBLAS_CORETYPE`` or
 ``OPENBLAS_L2_SIZE`` is set (some CI machines pin numpy's OpenBLAS to older kernels that way),
-the script re-executes itself without them, for its own process only; every table is headed
+the script re-executes itself without them, for its own process only (``blas_env.py``); every table is headed
 by the OpenBLAS kernel in use (threadpoolctl's ``architecture``) and PyTorch's CPU capability.
 Run with ``make benchmark`` or ``python benchmarks/conv.py [--repeat K] [--threads T]``;
 ``--quick`` times one layer per network, a smoke test rather than a measurement.
@@ -42,11 +42,7 @@ import os
 import sys
 import time
 
-# Pins that make OpenBLAS pick older kernels; removed for this process before numpy loads BLAS.
-PINNED = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-if any(var in os.environ for var in PINNED):
-    os.execve(sys.executable, [sys.executable, *sys.argv],
-              {key: value for key, value in os.environ.items() if key not in PINNED})
+import blas_env  # before numpy: re-executes without the OpenBLAS pins
 
 QUICK_LAYERS = {"vgg16": "conv3_2", "alexnet": "conv3", "lenet5": "c3"}
 
@@ -79,7 +75,6 @@ if ARGS.threads is not None:  # before numpy loads BLAS
 CLOCK = time.process_time if ARGS.clock == "cpu" else time.perf_counter
 
 import numpy as np  # noqa: E402
-from threadpoolctl import threadpool_info  # noqa: E402
 
 from cnnlib import counting, models, nn  # noqa: E402
 from cnnlib.layers import conv2d, conv_fast  # noqa: E402
@@ -107,15 +102,6 @@ def blas_threads() -> int:
     except OSError:
         pass
     return ARGS.threads or os.cpu_count() or 1
-
-
-def kernels() -> str:
-    """The BLAS kernels in use (threadpoolctl's architecture) and PyTorch's CPU capability."""
-    blas = [f"{info['internal_api']} {info.get('version')} {info.get('architecture', '?')} kernel"
-            for info in threadpool_info() if info["user_api"] == "blas"]
-    cpu = f"torch CPU capability {torch.backends.cpu.get_cpu_capability()}" if torch else "no torch"
-    pins = ", ".join(f"{var}={os.environ[var]}" for var in PINNED if var in os.environ) or "none"
-    return f"{'; '.join(blas) or 'no BLAS found'}; {cpu}; OpenBLAS pins: {pins}"
 
 
 def conv_layers(name):
@@ -198,8 +184,8 @@ def main():
               + (f"{'conv/torch':>12}{'GEMM/torch':>12}" if torch else ""))
     summary = {}
     for name in ARGS.nets:
-        print(f"\n{TITLE[name]} ({kernels()})\n{header}")
-        gemm_ratios, im2col_ratios, torch_ratios, bound_ratios = [], [], [], []
+        print(f"\n{TITLE[name]} ({blas_env.kernels(torch)})\n{header}")
+        gemm_ratios, im2col_ratios, torch_ratios, bound_ratios, free_copy = [], [], [], [], []
         for qual, s, w in conv_layers(name):
             if ARGS.quick and qual != QUICK_LAYERS[name]:
                 continue
@@ -215,9 +201,10 @@ def main():
             if torch is not None:
                 torch_ratios.append(t["conv2d"] / t["torch"])  # time ratio: < 1 is faster than torch
                 bound_ratios.append(t["gemm"] / t["torch"])  # what im2col could reach with a free copy
+                free_copy.append((t["conv2d"] if method(s) == "winograd" else t["gemm"]) / t["torch"])
                 row += f"{torch_ratios[-1]:>12.2f}{bound_ratios[-1]:>12.2f}"
             print(row, flush=True)
-        summary[name] = (gemm_ratios, torch_ratios)
+        summary[name] = (gemm_ratios, torch_ratios, free_copy)
         print(f"{'geometric mean':<78}{geomean(gemm_ratios):>11.2f}{geomean(im2col_ratios):>13.2f}"
               + (f"{geomean(torch_ratios):>12.2f}{geomean(bound_ratios):>12.2f}" if torch_ratios else ""))
     print("\nGFLOP/s count the direct method's 2 N M E F (C/groups) R S FLOPs (Winograd does fewer).")
@@ -230,7 +217,9 @@ def main():
               "that costs nothing).")
         big = [r for n in ("vgg16", "alexnet") if n in summary for r in summary[n][1]]
         if big:
-            print(f"VGG-16 + AlexNet conv/torch geometric mean: {geomean(big):.2f}")
+            free = [r for n in ("vgg16", "alexnet") if n in summary for r in summary[n][2]]
+            print(f"VGG-16 + AlexNet conv/torch geometric mean: {geomean(big):.2f}; "
+                  f"{geomean(free):.2f} if im2col's copy cost nothing (its layers at their GEMM's time)")
     return 0
 
 
