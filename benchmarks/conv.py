@@ -28,8 +28,9 @@ moments of a machine whose speed drifts: on a 2-vCPU cloud VM the same conv2d ca
 in one second and 4.6 ms in another (benchmarks/README.md, session 4).
 Environment: measured as a user's machine runs. If ``OPENBLAS_CORETYPE`` or
 ``OPENBLAS_L2_SIZE`` is set (some CI machines pin numpy's OpenBLAS to older kernels that way),
-the script re-executes itself without them, for its own process only (``blas_env.py``); every table is headed
-by the OpenBLAS kernel in use (threadpoolctl's ``architecture``) and PyTorch's CPU capability.
+the script re-executes itself without them, for its own process only (``blas_env.py``);
+every table is headed by the OpenBLAS kernel in use (threadpoolctl's ``architecture``) and
+PyTorch's CPU capability.
 Run with ``make benchmark`` or ``python benchmarks/conv.py [--repeat K] [--threads T]``;
 ``--quick`` times one layer per network, a smoke test rather than a measurement.
 """
